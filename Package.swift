@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// AssetWorker: local image processing (libpng, libjpeg-turbo, giflib) and the
+// Classy API 2.0 asset upload flow. No unsafeFlags anywhere, so the package can
+// be used as a dependency of other packages.
+let package = Package(
+    name: "AssetWorker",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Imaging", targets: ["Imaging"]),
+        .executable(name: "asset-worker", targets: ["asset-worker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: libpng-dev, libjpeg-dev, libgif-dev).
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CGIF", pkgConfig: "libgif", providers: [.apt(["libgif-dev"])]),
+
+        // The only C that talks to libpng and libjpeg: both report errors with
+        // longjmp, so every setjmp lives here and no longjmp ever crosses a Swift frame.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+
+        // Pixel buffers, format detection, decode limits and the three codecs.
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "CPNG", "CJPEG", "CGIF"]),
+
+        .executableTarget(
+            name: "asset-worker",
+            dependencies: [
+                "Imaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Reference")]),
+    ]
+)

@@ -1,0 +1,123 @@
+import Foundation
+
+/// Decoding entry points: format detection by signature, then the right codec.
+public enum ImageDecoder {
+    /// Reads the header (and for GIF, walks the frames without decoding them).
+    public static func probe(_ data: [UInt8], limits: DecodeLimits = .default) throws(ImagingError) -> ImageInfo {
+        let format = try detectFormat(data, limits: limits)
+        return try withBytes(data) { (raw) throws(ImagingError) -> ImageInfo in
+            switch format {
+            case .png: try PNGDecoder.probe(raw, limits: limits)
+            case .jpeg: try JPEGDecoder.probe(raw, limits: limits)
+            case .gif: try GIFDecoder.probe(raw, limits: limits)
+            }
+        }
+    }
+
+    /// Decodes every frame (or the first, see `DecodeOptions.firstFrameOnly`) to 8-bit pixels.
+    public static func decode(_ data: [UInt8], options: DecodeOptions = .default) throws(ImagingError) -> Image {
+        let format = try detectFormat(data, limits: options.limits)
+        return try withBytes(data) { (raw) throws(ImagingError) -> Image in
+            switch format {
+            case .png: try PNGDecoder.decode(raw, options: options)
+            case .jpeg: try JPEGDecoder.decode(raw, options: options)
+            case .gif: try GIFDecoder.decode(raw, options: options)
+            }
+        }
+    }
+
+    /// Reads a file (refusing one over `limits.maxInputBytes` before reading it) and decodes it.
+    public static func decodeFile(atPath path: String, options: DecodeOptions = .default) throws(ImagingError) -> Image {
+        try decode(ImageFile.read(path, limits: options.limits), options: options)
+    }
+
+    static func detectFormat(_ data: [UInt8], limits: DecodeLimits) throws(ImagingError) -> ImageFormat {
+        guard let format = ImageFormat.detect(data) else {
+            if data.isEmpty { throw ImagingError(.truncated, "empty input") }
+            throw ImagingError(.unsupported, "not a PNG, JPEG or GIF file (no known signature)")
+        }
+        try limits.checkInputSize(data.count, format: format)
+        return format
+    }
+}
+
+/// Options for every encoder; each format reads its own part.
+public struct EncodeOptions: Sendable, Equatable {
+    public var jpeg: JPEGEncodeOptions
+    public var png: PNGEncodeOptions
+    public var gif: GIFEncodeOptions
+    /// Write the image's ICC profile, when it has one. Nothing else is ever
+    /// carried over: no EXIF (so no GPS and no orientation tag), no text chunks.
+    public var keepColorProfile: Bool
+
+    public init(jpeg: JPEGEncodeOptions = .init(), png: PNGEncodeOptions = .init(), gif: GIFEncodeOptions = .init(), keepColorProfile: Bool = true) {
+        self.jpeg = jpeg
+        self.png = png
+        self.gif = gif
+        self.keepColorProfile = keepColorProfile
+    }
+
+    public static let `default` = EncodeOptions()
+}
+
+/// Encoding entry points. Output is deterministic: the same pixels and options
+/// give byte-identical files (no timestamps, no random seeds).
+public enum ImageEncoder {
+    public static func encode(_ image: Image, as format: ImageFormat, options: EncodeOptions = .default) throws(ImagingError) -> [UInt8] {
+        let profile = options.keepColorProfile ? image.colorProfile : nil
+        switch format {
+        case .png: return try PNGEncoder.encode(image.pixels, colorProfile: profile, options: options.png)
+        case .jpeg: return try JPEGEncoder.encode(image.pixels, colorProfile: profile, options: options.jpeg)
+        case .gif: return try GIFEncoder.encode(image, options: options.gif)
+        }
+    }
+}
+
+/// Bounded file reading and atomic writing.
+public enum ImageFile {
+    /// Reads a whole file, refusing it from its size before reading when it is over the limit.
+    public static func read(_ path: String, limits: DecodeLimits = .default) throws(ImagingError) -> [UInt8] {
+        let attributes: [FileAttributeKey: Any]
+        do {
+            attributes = try FileManager.default.attributesOfItem(atPath: path)
+        } catch {
+            throw ImagingError(.io, "cannot open \(path): no such file or not readable")
+        }
+        if let size = attributes[.size] as? NSNumber, size.intValue > limits.maxInputBytes {
+            throw ImagingError(.tooLarge, "\(path) is \(size.intValue) bytes, over the \(limits.maxInputBytes)-byte limit")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ImagingError(.io, "cannot open \(path)")
+        }
+        defer { try? handle.close() }
+        do {
+            // Read at most one byte past the limit so a file growing under us is still refused.
+            let data = try handle.read(upToCount: limits.maxInputBytes + 1) ?? Data()
+            try limits.checkInputSize(data.count, format: nil)
+            return [UInt8](data)
+        } catch let error as ImagingError {
+            throw error
+        } catch {
+            throw ImagingError(.io, "cannot read \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes atomically (temporary file, then rename), so a crash never leaves half a file.
+    public static func write(_ bytes: [UInt8], to path: String) throws(ImagingError) {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ImagingError(.io, "cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// `Array.withUnsafeBytes` for typed-throws bodies (the standard one is `rethrows`,
+/// which erases the error type).
+@inline(__always)
+func withBytes<R>(_ data: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ImagingError) -> R) throws(ImagingError) -> R {
+    let result: Result<R, ImagingError> = data.withUnsafeBytes { raw in
+        do throws(ImagingError) { return .success(try body(raw)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}
