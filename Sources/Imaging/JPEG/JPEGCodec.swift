@@ -1,5 +1,6 @@
 // PLACEHOLDER: replaced by the JPEG codec work.
 public struct JPEGEncodeOptions: Sendable, Equatable {
+    public var quality: Int = 85
     public init() {}
 }
 

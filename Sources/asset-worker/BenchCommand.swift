@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Imaging
+
+/// `asset-worker bench FILE --stage ...`: times one stage in process and prints
+/// one JSON object as its last line (`median_ms`, `min_ms`, `max_ms`, `cpu_ms`, `n`).
+/// `../shared/bench/compare.py` calls exactly these flags.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time decoding, encoding or an action on one image, in process.",
+        discussion: "decode: bytes in memory -> pixels (with --shrink for JPEG DCT scaling). encode: already-decoded pixels -> bytes in memory (--format, --quality). cpu_ms is the process CPU time per iteration."
+    )
+
+    enum Stage: String, ExpressibleByArgument, CaseIterable {
+        case decode, encode
+    }
+
+    @Argument(help: "The input image.")
+    var file: String
+
+    @Option(help: "What to time: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var stage: Stage
+
+    @Option(help: "JPEG shrink-on-load factor for --stage decode: 2, 4 or 8.")
+    var shrink: Int = 1
+
+    @Option(help: "Output format for --stage encode: png, jpeg or gif (default: the input's).")
+    var format: ImageFormat?
+
+    @Option(help: "JPEG quality for --stage encode.")
+    var quality: Int = 85
+
+    @Option(help: "Worker threads (stages that are single-threaded by nature ignore it).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Timed iterations (after one untimed warm-up).")
+    var iterations: Int = 10
+
+    @Flag(help: "Print the result as JSON (the last line of output).")
+    var json = false
+
+    func validate() throws {
+        guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
+        guard JPEGShrink(rawValue: shrink) != nil else { throw ValidationError("--shrink must be 1, 2, 4 or 8") }
+        guard (1 ... 100).contains(quality) else { throw ValidationError("--quality must be 1...100") }
+    }
+
+    func run() throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try ImageFile.read(file)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitStatus.dataError)
+        }
+        let task: () throws(ImagingError) -> Void
+        switch stage {
+        case .decode:
+            let options = DecodeOptions(jpegShrink: JPEGShrink(rawValue: shrink)!, keepColorProfile: false)
+            task = { () throws(ImagingError) in _ = try ImageDecoder.decode(bytes, options: options) }
+        case .encode:
+            let image: Image
+            do {
+                image = try ImageDecoder.decode(bytes)
+            } catch {
+                printError(error)
+                throw ExitCode(ExitStatus.dataError)
+            }
+            let target = format ?? image.sourceFormat ?? .png
+            var options = EncodeOptions()
+            options.jpeg.quality = quality
+            task = { () throws(ImagingError) in _ = try ImageEncoder.encode(image, as: target, options: options) }
+        }
+        let result: Timing.Result
+        do {
+            result = try Timing.measure(iterations: iterations, task)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitStatus.dataError)
+        }
+        if json {
+            JSONLine.print(result)
+        } else {
+            print(String(format: "%@ %@: median %.3f ms, min %.3f, max %.3f, cpu %.3f ms/iteration, n=%d",
+                         stage.rawValue, file, result.median_ms, result.min_ms, result.max_ms, result.cpu_ms, result.n))
+        }
+    }
+
+    private func printError(_ error: ImagingError) {
+        FileHandle.standardError.write(Data("asset-worker bench: \(error)\n".utf8))
+    }
+}
+
+extension ImageFormat: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "png": self = .png
+        case "jpeg", "jpg": self = .jpeg
+        case "gif": self = .gif
+        default: return nil
+        }
+    }
+}
+
+/// Wall-clock and process-CPU timing of a repeated task.
+enum Timing {
+    struct Result: Encodable {
+        var median_ms: Double
+        var min_ms: Double
+        var max_ms: Double
+        var cpu_ms: Double
+        var n: Int
+    }
+
+    static func measure(iterations: Int, _ task: () throws(ImagingError) -> Void) throws(ImagingError) -> Result {
+        try task() // warm-up: first-touch page faults, lazy library initialisation
+        var samples: [Double] = []
+        samples.reserveCapacity(iterations)
+        let cpuStart = processCPUSeconds()
+        for _ in 0 ..< iterations {
+            let start = ContinuousClock.now
+            try task()
+            let elapsed = ContinuousClock.now - start
+            samples.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        }
+        let cpu = (processCPUSeconds() - cpuStart) * 1000 / Double(iterations)
+        samples.sort()
+        let median = samples.count % 2 == 1 ? samples[samples.count / 2] : (samples[samples.count / 2 - 1] + samples[samples.count / 2]) / 2
+        return Result(median_ms: median, min_ms: samples.first!, max_ms: samples.last!, cpu_ms: cpu, n: iterations)
+    }
+
+    /// User + system CPU time of the whole process (all threads).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the system packages AssetWorker needs, only when they are missing.
+# Idempotent; works as root or through sudo. Usage: bash scripts/setup.sh
+set -euo pipefail
+
+packages=(
+    pkg-config
+    libpng-dev      # PNG codec
+    libjpeg-dev     # JPEG codec (libjpeg-turbo on Debian)
+    libgif-dev      # GIF codec
+    zlib1g-dev      # libpng's compressor, used directly for PNG encoding settings
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, builds, runs every test, and
+# ends with a plain "N passed, N failed" line. Usage: bash scripts/test.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+log=$(mktemp /tmp/asset-worker-test.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+swift build --build-tests 2>&1 | tail -n 30
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    echo "build failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+# XCTest only; --disable-swift-testing keeps the empty Swift Testing run from
+# printing a misleading "0 tests" last line.
+swift test --skip-build --disable-swift-testing 2>&1 | tee "$log" | grep -E "error:|failed|Executed|skipped" | grep -v "^Test Case.*passed" | tail -n 60
+status=${PIPESTATUS[0]}
+
+# Count per test case from XCTest's own lines.
+passed=$(grep -cE "^Test Case '.*' passed" "$log" || true)
+failed=$(grep -cE "^Test Case '.*' failed" "$log" || true)
+skipped=$(grep -cE "^Test Case '.*' skipped" "$log" || true)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    # The runner itself failed (crash, signal): count that as a failure.
+    failed=1
+fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
