@@ -31,6 +31,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "JPEG quality for --stage encode.")
     var quality: Int = 85
 
+    @Option(help: ArgumentHelp("PNG zlib level for --stage encode.", visibility: .hidden))
+    var pngLevel: Int?
+
+    @Option(help: ArgumentHelp("PNG zlib strategy for --stage encode: standard, filtered, rle.", visibility: .hidden))
+    var pngStrategy: String?
+
     @Option(help: "Worker threads (stages that are single-threaded by nature ignore it).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -70,6 +76,11 @@ struct BenchCommand: ParsableCommand {
             let target = format ?? image.sourceFormat ?? .png
             var options = EncodeOptions()
             options.jpeg.quality = quality
+            if let pngLevel { options.png.compressionLevel = pngLevel }
+            if let pngStrategy, let strategy = PNGEncodeOptions.Strategy(rawValue: pngStrategy) { options.png.strategy = strategy }
+            if target == .png, let size = try? ImageEncoder.encode(image, as: target, options: options).count {
+                FileHandle.standardError.write(Data("encoded size: \(size) bytes\n".utf8))
+            }
             task = { () throws(ImagingError) in _ = try ImageEncoder.encode(image, as: target, options: options) }
         }
         let result: Timing.Result
