@@ -486,7 +486,7 @@ final class JPEGTests: XCTestCase {
     }
 }
 
-func channelMeans(_ pixels: PixelBuffer) -> [Double] {
+private func channelMeans(_ pixels: PixelBuffer) -> [Double] {
     let c = pixels.channels
     var sums = [Int](repeating: 0, count: c)
     pixels.bytes.withUnsafeBufferPointer { p in
@@ -495,7 +495,7 @@ func channelMeans(_ pixels: PixelBuffer) -> [Double] {
     return sums.map { Double($0) / Double(max(1, pixels.pixelCount)) }
 }
 
-func meanAbsoluteDifference(_ a: PixelBuffer, _ b: PixelBuffer) -> Double {
+private func meanAbsoluteDifference(_ a: PixelBuffer, _ b: PixelBuffer) -> Double {
     guard a.width == b.width, a.height == b.height, a.layout == b.layout else { return .infinity }
     let total = a.bytes.withUnsafeBufferPointer { x in
         b.bytes.withUnsafeBufferPointer { y in
@@ -507,7 +507,7 @@ func meanAbsoluteDifference(_ a: PixelBuffer, _ b: PixelBuffer) -> Double {
     return Double(total) / Double(max(1, a.bytes.count))
 }
 
-func psnr(_ a: PixelBuffer, _ b: PixelBuffer) -> Double {
+private func psnr(_ a: PixelBuffer, _ b: PixelBuffer) -> Double {
     guard a.width == b.width, a.height == b.height, a.layout == b.layout else { return 0 }
     let squared = a.bytes.withUnsafeBufferPointer { x in
         b.bytes.withUnsafeBufferPointer { y in
