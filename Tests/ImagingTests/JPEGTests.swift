@@ -45,6 +45,13 @@ final class JPEGTests: XCTestCase {
         }
     }
 
+    func testTwelveBitPrecisionIsUnsupported() throws {
+        var bytes = try Corpus.bytes("jpeg/mozilla/jpg-size-8x8.jpg")
+        let sof = try XCTUnwrap(segments(bytes).first { $0.marker == 0xC0 })
+        bytes[sof.payloadStart] = 12
+        XCTAssertEqual(decodeError(bytes)?.code, .unsupported)
+    }
+
     func testTinyFileDeclaringHugeImageIsRefusedFromTheHeader() throws {
         // A 1x1 file whose SOF now declares 20000x20000: under libjpeg's own
         // 65500 limit, so only the worker's pixel limit stands in the way.
@@ -379,6 +386,10 @@ final class JPEGTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try ImageEncoder.encode(Image(pixels: PixelBuffer(width: 0, height: 3, layout: .rgb)), as: .jpeg)) { error in
+            XCTAssertEqual((error as? ImagingError)?.code, .invalidArgument)
+        }
+        let hugeProfile = [UInt8](repeating: 1, count: JPEGEncoder.maxProfileBytes + 1)
+        XCTAssertThrowsError(try ImageEncoder.encode(Image(pixels: pixels, colorProfile: hugeProfile), as: .jpeg)) { error in
             XCTAssertEqual((error as? ImagingError)?.code, .invalidArgument)
         }
     }

@@ -10,6 +10,10 @@ import CImageCodecs
 /// bytes before a marker, a premature end of a data segment, an inconsistent
 /// progression) are tolerated, because the image is still whole. Fatal libjpeg
 /// errors map to `unsupported` (lossless, 12-bit, ...), `tooLarge` or `corrupt`.
+///
+/// Only the first APP1 EXIF payload and the APP2 ICC chunks are buffered, up to
+/// `limits.maxMetadataBytes` in total; past that they are skipped, so such a
+/// file decodes without its profile (and, if the EXIF is what overflows, as stored).
 enum JPEGDecoder {
     /// More scans than any encoder writes (cjpeg's progressive scripts use about 10).
     static let maxScans = 1000

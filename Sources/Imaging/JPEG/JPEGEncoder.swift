@@ -60,6 +60,8 @@ public struct JPEGEncodeOptions: Sendable, Equatable {
 enum JPEGEncoder {
     /// The largest side libjpeg accepts (JPEG_MAX_DIMENSION).
     static let maxSide = 65_500
+    /// ICC profiles are split over at most 255 APP2 markers of 65519 profile bytes each.
+    static let maxProfileBytes = 255 * 65_519
 
     static func encode(_ pixels: PixelBuffer, colorProfile: [UInt8]?, options: JPEGEncodeOptions) throws(ImagingError) -> [UInt8] {
         guard pixels.width > 0, pixels.height > 0 else {
@@ -71,6 +73,10 @@ enum JPEGEncoder {
         }
         guard (1 ... 100).contains(options.quality) else {
             throw ImagingError(.invalidArgument, format: .jpeg, "quality \(options.quality) is outside 1...100")
+        }
+        if let colorProfile, colorProfile.count > maxProfileBytes {
+            throw ImagingError(.invalidArgument, format: .jpeg,
+                               "an ICC profile of \(colorProfile.count) bytes does not fit in 255 APP2 markers")
         }
         let background = options.background
         let source = pixels.flattened(onto: (background.red, background.green, background.blue))
