@@ -406,38 +406,6 @@ final class JPEGTests: XCTestCase {
         }
     }
 
-    // MARK: - Performance (opt-in: ASSET_WORKER_BENCH=1, release build)
-
-    func testDecodeTimingOfA24MegapixelPhoto() throws {
-        guard ProcessInfo.processInfo.environment["ASSET_WORKER_BENCH"] == "1" else {
-            throw XCTSkip("set ASSET_WORKER_BENCH=1 (and build in release) to time decoding")
-        }
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "/work/shared/bench/images/photo24mp.jpg")))
-        for shrink in [JPEGShrink.none, .eighth] {
-            var best = Double.infinity
-            for _ in 0 ..< 5 {
-                let start = cpuSeconds()
-                let image = try ImageDecoder.decode(bytes, options: DecodeOptions(jpegShrink: shrink))
-                best = min(best, cpuSeconds() - start)
-                XCTAssertGreaterThan(image.width, 0)
-            }
-            print("photo24mp.jpg decode 1/\(shrink.rawValue): \(String(format: "%.1f", best * 1000)) ms CPU (best of 5)")
-        }
-        let info = try ImageDecoder.probe(bytes)
-        print("photo24mp.jpg: \(info.width)x\(info.height), orientation \(info.orientation)")
-        let rgb = try ImageDecoder.decode(bytes, options: DecodeOptions(applyOrientation: false)).pixels
-        for (pixels, exif) in [(rgb, 2), (rgb, 3), (rgb, 4), (rgb, 6), (rgb, 8), (rgb.converted(to: .rgba), 6), (rgb.converted(to: .gray), 6)] {
-            var best = Double.infinity
-            for _ in 0 ..< 3 {
-                let start = cpuSeconds()
-                let turned = pixels.applyingOrientation(exif)
-                best = min(best, cpuSeconds() - start)
-                XCTAssertEqual(turned.pixelCount, pixels.pixelCount)
-            }
-            print("applyingOrientation(\(exif)) on \(pixels.width)x\(pixels.height) \(pixels.layout): \(String(format: "%.1f", best * 1000)) ms CPU (best of 3)")
-        }
-    }
-
     // MARK: - Helpers
 
     private func decodeError(_ bytes: [UInt8], options: DecodeOptions = .default) -> ImagingError? {
@@ -447,12 +415,6 @@ final class JPEGTests: XCTestCase {
         } catch {
             return error
         }
-    }
-
-    private func cpuSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// The marker segments before the first scan, and the SOS itself.
