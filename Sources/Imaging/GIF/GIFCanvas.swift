@@ -35,9 +35,18 @@ struct GIFCanvas {
         }
     }
 
-    /// Raw access to the RGBA samples for drawing one frame.
-    mutating func withMutableSamples<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
-        pixels.bytes.withUnsafeMutableBytes(body)
+    /// Paints one frame over the canvas (transparent pixels leave it as it is).
+    mutating func draw(_ frame: FrameDrawer) throws(ImagingError) {
+        let stride = pixels.bytesPerRow
+        let failure: ImagingError? = pixels.bytes.withUnsafeMutableBytes { samples in
+            do throws(ImagingError) {
+                try frame.draw(into: samples, bytesPerRow: stride, channels: 4)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
     }
 
     private mutating func clear(_ rect: FrameRect) {

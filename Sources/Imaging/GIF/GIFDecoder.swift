@@ -2,9 +2,17 @@ import CGIF
 
 /// GIF decoding on giflib's record-level API.
 enum GIFDecoder {
-    /// Walks every record, skipping the LZW data without decompressing it.
-    /// `hasAlpha` follows the same rule as `decode`'s choice of `.rgba`.
     static func probe(_ data: UnsafeRawBufferPointer, limits: DecodeLimits) throws(ImagingError) -> ImageInfo {
+        try scan(data, limits: limits, firstFrameOnly: false)
+    }
+
+    /// Walks the records up to the last frame wanted, skipping the LZW data
+    /// without decompressing it: cheap next to decoding (under a tenth of it).
+    ///
+    /// `hasAlpha` is true when some frame declares a transparent index or does
+    /// not cover the whole screen, so some canvas pixels may show through.
+    /// `decode` picks `.rgba` by the same rule, so the two always agree.
+    private static func scan(_ data: UnsafeRawBufferPointer, limits: DecodeLimits, firstFrameOnly: Bool) throws(ImagingError) -> ImageInfo {
         var stream = try GIFStream(data, limits: limits)
         let (width, height) = (stream.screenWidth, stream.screenHeight)
         let reader = stream.reader
@@ -12,49 +20,53 @@ enum GIFDecoder {
         try stream.forEachFrame { (_, rect, control) throws(ImagingError) -> Bool in
             if control.transparentIndex != nil || !rect.covers(width: width, height: height) { hasAlpha = true }
             try reader.skipRemainingImageData(started: false)
-            return true
+            return !firstFrameOnly
+        }
+        guard stream.frameCount > 0 else {
+            throw ImagingError(.corrupt, format: .gif, "the file has no image data")
         }
         return ImageInfo(format: .gif, width: width, height: height, frames: stream.frameCount,
                          hasAlpha: hasAlpha, loopCount: stream.loopCount)
     }
 
-    /// Composites every frame onto the canvas and returns one full-canvas raster per frame.
+    /// Returns one full-canvas raster per frame (or just the first).
     ///
-    /// The layout is `.rgba` when some frame declares a transparent index or
-    /// does not cover the whole screen (so some pixels may show through),
-    /// otherwise `.rgb`.
+    /// A first pass (`scan`) decides the layout. Without alpha every frame
+    /// repaints the whole screen, so each is expanded straight into its own RGB
+    /// buffer; otherwise frames are composited on an RGBA canvas with their
+    /// disposal methods (see `GIFCanvas`).
     static func decode(_ data: UnsafeRawBufferPointer, options: DecodeOptions) throws(ImagingError) -> Image {
+        let info = try scan(data, limits: options.limits, firstFrameOnly: options.firstFrameOnly)
         var stream = try GIFStream(data, limits: options.limits)
-        let (width, height) = (stream.screenWidth, stream.screenHeight)
+        let (width, height) = (info.width, info.height)
         let reader = stream.reader
         let global = reader.globalColorMap
+        // One row of palette indices, sized for the widest frame a descriptor can declare.
+        let row = UnsafeMutablePointer<GifPixelType>.allocate(capacity: Int(UInt16.max))
+        defer { row.deallocate() }
         var canvas: GIFCanvas?
         var frames: [ImageFrame] = []
-        var needsAlpha = false
-        // One row of palette indices, sized for the widest frame a descriptor can declare.
-        var row = [GifPixelType](repeating: 0, count: Int(UInt16.max))
 
         try stream.forEachFrame { (desc, rect, control) throws(ImagingError) -> Bool in
-            if control.transparentIndex != nil || !rect.covers(width: width, height: height) { needsAlpha = true }
-            // Taken out of `canvas` so drawing does not copy it for nothing.
-            var current = canvas ?? GIFCanvas(width: width, height: height)
-            canvas = nil
-            current.beginFrame(rect, disposal: control.disposal)
-            let colors = PaletteTable(desc.ColorMap ?? global!)
-            try FrameDrawer(reader: reader, rect: rect, interlaced: desc.Interlace,
-                            transparentIndex: control.transparentIndex ?? -1)
-                .draw(into: &current, palette: colors, row: &row)
-            frames.append(ImageFrame(pixels: current.pixels, delayCentiseconds: control.delayCentiseconds))
-            canvas = current
+            let drawer = FrameDrawer(reader: reader, rect: rect, interlaced: desc.Interlace,
+                                     transparentIndex: control.transparentIndex ?? -1,
+                                     palette: PaletteTable(desc.ColorMap ?? global!), row: row)
+            let pixels: PixelBuffer
+            if info.hasAlpha {
+                // Taken out of `canvas` so drawing does not copy it for nothing.
+                var current = canvas ?? GIFCanvas(width: width, height: height)
+                canvas = nil
+                current.beginFrame(rect, disposal: control.disposal)
+                try current.draw(drawer)
+                pixels = current.pixels
+                canvas = current
+            } else {
+                pixels = try PixelBuffer(width: width, height: height, layout: .rgb) { (samples) throws(ImagingError) in
+                    try drawer.draw(into: samples, bytesPerRow: width * 3, channels: 3)
+                }
+            }
+            frames.append(ImageFrame(pixels: pixels, delayCentiseconds: control.delayCentiseconds))
             return !options.firstFrameOnly
-        }
-        guard !frames.isEmpty else {
-            throw ImagingError(.corrupt, format: .gif, "the file has no image data")
-        }
-        if !needsAlpha {
-            // Release the canvas first so the last frame's buffer is not shared while converting.
-            canvas = nil
-            for i in frames.indices { frames[i].pixels = frames[i].pixels.droppingOpaqueAlpha() }
         }
         return Image(frames: frames, loopCount: stream.loopCount, sourceFormat: .gif)
     }
@@ -63,7 +75,7 @@ enum GIFDecoder {
 /// A frame's colour table expanded to 256 RGBA words, so drawing a pixel is one
 /// table load and one store. Indices past the end of a short table are opaque
 /// black, as in most browsers.
-private struct PaletteTable {
+struct PaletteTable {
     var words: [UInt32]
 
     init(_ map: UnsafeMutablePointer<ColorMapObject>) {
@@ -82,49 +94,37 @@ private struct PaletteTable {
     }
 }
 
-/// Decodes one frame's rows with giflib and paints the on-screen part onto the canvas.
-private struct FrameDrawer {
+/// Decodes one frame's rows with giflib and paints the on-screen part of each
+/// into a raster of 3 (RGB) or 4 (RGBA) bytes per pixel.
+struct FrameDrawer {
     let reader: GIFReader
     let rect: FrameRect
     let interlaced: Bool
     /// -1 when the frame has no transparent index.
     let transparentIndex: Int
+    let palette: PaletteTable
+    /// Scratch space for one row of indices (at least `rect.width`).
+    let row: UnsafeMutablePointer<GifPixelType>
 
-    func draw(into canvas: inout GIFCanvas, palette: PaletteTable, row: inout [GifPixelType]) throws(ImagingError) {
+    func draw(into samples: UnsafeMutableRawBufferPointer, bytesPerRow: Int, channels: Int) throws(ImagingError) {
         guard rect.width > 0, rect.height > 0 else {
             try reader.skipRemainingImageData(started: false)
             return
         }
-        let stride = canvas.pixels.bytesPerRow
-        let failure: ImagingError? = canvas.withMutableSamples { samples in
-            row.withUnsafeMutableBufferPointer { indices in
-                palette.words.withUnsafeBufferPointer { table in
-                    do throws(ImagingError) {
-                        try drawRows(samples, stride: stride, indices: indices.baseAddress!, table: table.baseAddress!)
-                        return nil
-                    } catch {
-                        return error
-                    }
-                }
-            }
-        }
-        if let failure { throw failure }
-    }
-
-    private func drawRows(
-        _ samples: UnsafeMutableRawBufferPointer, stride: Int,
-        indices: UnsafeMutablePointer<GifPixelType>, table: UnsafePointer<UInt32>
-    ) throws(ImagingError) {
         var onScreenLeft = rect.visibleHeight
         var order = RowOrder(height: rect.height, interlaced: interlaced)
         var decoded = 0
         while onScreenLeft > 0, let y = order.next() {
-            try reader.readRow(indices, count: rect.width)
+            try reader.readRow(row, count: rect.width)
             decoded += 1
             guard y < rect.visibleHeight else { continue }
             onScreenLeft -= 1
-            let target = samples.baseAddress! + (rect.top + y) * stride + rect.left * 4
-            expand(indices, count: rect.visibleWidth, into: target, table: table)
+            let target = samples.baseAddress! + (rect.top + y) * bytesPerRow + rect.left * channels
+            if channels == 4 {
+                expandRGBA(into: target)
+            } else {
+                expandRGB(into: target)
+            }
         }
         // Rows below the screen would be decoded only to be thrown away: skip their data.
         if decoded < rect.height {
@@ -133,15 +133,35 @@ private struct FrameDrawer {
     }
 
     @inline(__always)
-    private func expand(_ indices: UnsafePointer<GifPixelType>, count: Int, into target: UnsafeMutableRawPointer, table: UnsafePointer<UInt32>) {
-        if transparentIndex < 0 {
-            for x in 0 ..< count {
-                target.storeBytes(of: table[Int(indices[x])], toByteOffset: x &* 4, as: UInt32.self)
+    private func expandRGBA(into target: UnsafeMutableRawPointer) {
+        let count = rect.visibleWidth
+        palette.words.withUnsafeBufferPointer { table in
+            if transparentIndex < 0 {
+                for x in 0 ..< count {
+                    target.storeBytes(of: table[Int(row[x])], toByteOffset: x &* 4, as: UInt32.self)
+                }
+            } else {
+                let skip = UInt8(truncatingIfNeeded: transparentIndex)
+                for x in 0 ..< count where row[x] != skip {
+                    target.storeBytes(of: table[Int(row[x])], toByteOffset: x &* 4, as: UInt32.self)
+                }
             }
-        } else {
-            let skip = UInt8(truncatingIfNeeded: transparentIndex)
-            for x in 0 ..< count where indices[x] != skip {
-                target.storeBytes(of: table[Int(indices[x])], toByteOffset: x &* 4, as: UInt32.self)
+        }
+    }
+
+    /// Only used for frames without a transparent index. Each pixel is stored
+    /// as a whole word whose fourth byte the next pixel overwrites; the row's
+    /// last pixel is stored bytewise so nothing is written past the row.
+    @inline(__always)
+    private func expandRGB(into target: UnsafeMutableRawPointer) {
+        let count = rect.visibleWidth
+        guard count > 0 else { return }
+        palette.words.withUnsafeBufferPointer { table in
+            for x in 0 ..< count - 1 {
+                target.storeBytes(of: table[Int(row[x])], toByteOffset: x &* 3, as: UInt32.self)
+            }
+            withUnsafeBytes(of: table[Int(row[count - 1])]) { last in
+                (target + (count - 1) * 3).copyMemory(from: last.baseAddress!, byteCount: 3)
             }
         }
     }
@@ -176,22 +196,5 @@ private struct RowOrder {
             if pass < Self.passes.count { y = Self.passes[pass].start }
         }
         return nil
-    }
-}
-
-extension PixelBuffer {
-    /// RGBA to RGB without the general converter's per-pixel layout branches;
-    /// only called when every alpha sample is known to be 255.
-    func droppingOpaqueAlpha() -> PixelBuffer {
-        guard layout == .rgba else { return self }
-        let n = pixelCount
-        return PixelBuffer(width: width, height: height, layout: .rgb) { out in
-            bytes.withUnsafeBytes { src in
-                let s = src.baseAddress!, o = out.baseAddress!
-                for i in 0 ..< n {
-                    (o + i &* 3).copyMemory(from: s + i &* 4, byteCount: 3)
-                }
-            }
-        }
     }
 }
