@@ -111,6 +111,18 @@ final class GIFTests: XCTestCase {
         }
     }
 
+    func testTheStallRegressionEndsQuicklyEvenWithLimitsThatAdmitItsScreen() throws {
+        // 6727x65351 passes these limits, so the decoder really walks the (empty) data.
+        let generous = DecodeOptions(limits: DecodeLimits(maxPixels: 500_000_000, maxTotalFramePixels: 500_000_000))
+        let data = try Corpus.bytes("gif/image-gif/stall/issue-101-infinite-empty-loop.gif")
+        let started = Date()
+        XCTAssertThrowsError(try ImageDecoder.decode(data, options: generous)) { error in
+            XCTAssertEqual((error as? ImagingError)?.code, .truncated, "\(error)")
+        }
+        XCTAssertThrowsError(try ImageDecoder.probe(data, limits: generous.limits))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+    }
+
     func testBackgroundIndexOutsideThePaletteStillDecodes() throws {
         let image = try ImageDecoder.decode(Corpus.bytes("gif/image-gif/samples/set_hsts.gif"))
         XCTAssertEqual(image.width, 1)

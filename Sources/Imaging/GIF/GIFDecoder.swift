@@ -7,7 +7,7 @@ enum GIFDecoder {
     }
 
     /// Walks the records up to the last frame wanted, skipping the LZW data
-    /// without decompressing it: cheap next to decoding (under a tenth of it).
+    /// without decompressing it: a small fraction of the cost of decoding.
     ///
     /// `hasAlpha` is true when some frame declares a transparent index or does
     /// not cover the whole screen, so some canvas pixels may show through.
@@ -50,6 +50,7 @@ enum GIFDecoder {
         try stream.forEachFrame { (desc, rect, control) throws(ImagingError) -> Bool in
             let drawer = FrameDrawer(reader: reader, rect: rect, interlaced: desc.Interlace,
                                      transparentIndex: control.transparentIndex ?? -1,
+                                     // `GIFStream` refuses a frame that has neither table.
                                      palette: PaletteTable(desc.ColorMap ?? global!), row: row)
             let pixels: PixelBuffer
             if info.hasAlpha {
@@ -73,8 +74,9 @@ enum GIFDecoder {
 }
 
 /// A frame's colour table expanded to 256 RGBA words, so drawing a pixel is one
-/// table load and one store. Indices past the end of a short table are opaque
-/// black, as in most browsers.
+/// table load and one store. Indices past the end of a short table come out
+/// opaque black: decoders disagree there, and refusing the file would reject
+/// images every browser shows.
 struct PaletteTable {
     var words: [UInt32]
 
