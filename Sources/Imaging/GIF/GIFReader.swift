@@ -34,7 +34,7 @@ final class GIFReader {
 
     enum Record {
         case image
-        case extension_
+        case extensionBlock
         case end
     }
 
@@ -43,7 +43,7 @@ final class GIFReader {
         try check(DGifGetRecordType(handle, &type))
         switch type {
         case IMAGE_DESC_RECORD_TYPE: return .image
-        case EXTENSION_RECORD_TYPE: return .extension_
+        case EXTENSION_RECORD_TYPE: return .extensionBlock
         case TERMINATE_RECORD_TYPE: return .end
         default: throw ImagingError(.corrupt, format: .gif, "giflib: unexpected record type \(type.rawValue)")
         }
@@ -55,8 +55,8 @@ final class GIFReader {
         return handle.pointee.Image
     }
 
-    /// Reads one extension: its function code and the concatenated payload of
-    /// the sub-blocks the caller asks for (`keep`), skipping the rest.
+    /// Reads one extension: its function code and the first `keep(code)`
+    /// sub-blocks; the rest are read and dropped.
     ///
     /// Only graphic control and application extensions are ever kept, and only
     /// their first two sub-blocks, so a hostile file cannot make this buffer grow.

@@ -78,7 +78,7 @@ struct GIFStream {
             switch try reader.nextRecord() {
             case .end:
                 return
-            case .extension_:
+            case .extensionBlock:
                 try readExtension(into: &control)
             case .image:
                 let desc = try reader.imageDescriptor()
