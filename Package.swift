@@ -44,7 +44,11 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Reference")]),
+        .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Reference")]
+        ),
         .testTarget(name: "AssetPipelineTests", dependencies: ["AssetPipeline"]),
     ]
 )
