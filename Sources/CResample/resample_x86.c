@@ -1,0 +1,370 @@
+// x86-64 SIMD kernels, compiled for their instruction set through function
+// attributes (the package has no unsafe compiler flags) and entered only
+// after rs_cpu_features() said the CPU has it.
+//
+// Both passes multiply zero-extended 8-bit samples by int16 weights with
+// pmaddwd (two taps per int32 lane), so every accumulator holds exactly the
+// sum the portable code computes.
+
+#include "rs_internal.h"
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+#include <string.h>
+
+#define RS_AVX2 __attribute__((target("avx2")))
+#define RS_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+int rs_cpu_features(void) {
+    __builtin_cpu_init();
+    int features = 0;
+    if (__builtin_cpu_supports("avx2")) {
+        features |= RS_CPU_AVX2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+            features |= RS_CPU_AVX512;
+    }
+    return features;
+}
+
+// ---------------------------------------------------------------- AVX2
+
+// Sums the two 128-bit halves (4 int32 channel sums), rounds, shifts and
+// saturates to bytes in the low 4 bytes.
+static RS_AVX2 inline __m128i finish_pixel(__m256i acc, __m128i half, __m128i shift) {
+    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    t = _mm_sra_epi32(_mm_add_epi32(t, half), shift);
+    t = _mm_packs_epi32(t, t);
+    return _mm_packus_epi16(t, t);
+}
+
+// RGB pixels are stored as 4 bytes whose last byte the next pixel
+// overwrites; only the row's last pixel must not spill.
+static inline void store_pixel(uint8_t *d, int32_t v, int channels, int last) {
+    memcpy(d, &v, (channels == 4 || !last) ? 4 : 3);
+}
+
+// Shuffles that turn 4 pixels (RGBX or RGB) into int16 pairs
+// (p0.c, p1.c) in the low lane and (p2.c, p3.c) in the high lane, the order
+// pmaddwd wants for weights (w0, w1) | (w2, w3).
+static RS_AVX2 __m256i pair_mask(int channels) {
+    if (channels == 4)
+        return _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,
+                                8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1);
+    return _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
+                            6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
+}
+
+#define RS_ROW_BATCH 4
+
+static RS_AVX2 void h_avx2_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
+                               uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
+    const __m256i mask = pair_mask(channels);
+    const __m256i widx = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+    const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+    const int C = channels;
+    int r = 0;
+    // Four rows share each weight vector, which costs a cross-lane permute.
+    for (; r + RS_ROW_BATCH <= rows; r += RS_ROW_BATCH) {
+        const uint8_t *s0 = src + r * ss, *s1 = s0 + ss, *s2 = s1 + ss, *s3 = s2 + ss;
+        uint8_t *d0 = dst + r * ds, *d1 = d0 + ds, *d2 = d1 + ds, *d3 = d2 + ds;
+        for (int x = 0; x < k->out_size; x++) {
+            const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
+            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
+            const int n = k->count[x];
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < n; i += 4) {
+                const __m256i wv = _mm256_permutevar8x32_epi32(
+                    _mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(w + i))), widx);
+                const ptrdiff_t o = off + i * C;
+#define RS_TAP4(acc, s)                                                                              \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_shuffle_epi8(                                 \
+                                     _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(s + o))), \
+                                     mask), wv))
+                RS_TAP4(a0, s0);
+                RS_TAP4(a1, s1);
+                RS_TAP4(a2, s2);
+                RS_TAP4(a3, s3);
+            }
+            const int last = x == k->out_size - 1;
+            store_pixel(d0 + x * C, _mm_cvtsi128_si32(finish_pixel(a0, half, shift)), C, last);
+            store_pixel(d1 + x * C, _mm_cvtsi128_si32(finish_pixel(a1, half, shift)), C, last);
+            store_pixel(d2 + x * C, _mm_cvtsi128_si32(finish_pixel(a2, half, shift)), C, last);
+            store_pixel(d3 + x * C, _mm_cvtsi128_si32(finish_pixel(a3, half, shift)), C, last);
+        }
+    }
+    for (; r < rows; r++) {
+        const uint8_t *s0 = src + r * ss;
+        uint8_t *d0 = dst + r * ds;
+        for (int x = 0; x < k->out_size; x++) {
+            const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
+            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
+            const int n = k->count[x];
+            __m256i a0 = _mm256_setzero_si256();
+            for (int i = 0; i < n; i += 4) {
+                const __m256i wv = _mm256_permutevar8x32_epi32(
+                    _mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(w + i))), widx);
+                const ptrdiff_t o = off + i * C;
+                RS_TAP4(a0, s0);
+            }
+            store_pixel(d0 + x * C, _mm_cvtsi128_si32(finish_pixel(a0, half, shift)), C, x == k->out_size - 1);
+        }
+    }
+#undef RS_TAP4
+}
+
+// Gray + alpha: 8 taps per step, (p0,p1 | p2,p3) pairs in the low lane and
+// (p4,p5 | p6,p7) in the high lane.
+static RS_AVX2 void h_avx2_ga(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
+                              uint8_t *dst, ptrdiff_t ds, int rows) {
+    const __m256i mask = _mm256_setr_epi8(0, -1, 2, -1, 1, -1, 3, -1, 4, -1, 6, -1, 5, -1, 7, -1,
+                                          8, -1, 10, -1, 9, -1, 11, -1, 12, -1, 14, -1, 13, -1, 15, -1);
+    const __m256i widx = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+    const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *s = src + r * ss;
+        uint8_t *d = dst + r * ds;
+        for (int x = 0; x < k->out_size; x++) {
+            const uint8_t *p = s + (ptrdiff_t)k->start[x] * 2;
+            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
+            const int n = k->count[x];
+            __m256i acc = _mm256_setzero_si256();
+            for (int i = 0; i < n; i += 8) {
+                const __m256i wv = _mm256_permutevar8x32_epi32(
+                    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(w + i))), widx);
+                const __m256i v = _mm256_shuffle_epi8(
+                    _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + i * 2))), mask);
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, wv));
+            }
+            __m128i t = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+            t = _mm_add_epi32(t, _mm_srli_si128(t, 8));
+            t = _mm_sra_epi32(_mm_add_epi32(t, half), shift);
+            t = _mm_packs_epi32(t, t);
+            t = _mm_packus_epi16(t, t);
+            const int16_t v = (int16_t)_mm_cvtsi128_si32(t);
+            memcpy(d + x * 2, &v, 2);
+        }
+    }
+}
+
+static RS_AVX2 void h_avx2_gray(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
+                                uint8_t *dst, ptrdiff_t ds, int rows) {
+    const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *s = src + r * ss;
+        uint8_t *d = dst + r * ds;
+        for (int x = 0; x < k->out_size; x++) {
+            const uint8_t *p = s + k->start[x];
+            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
+            const int n = k->count[x];
+            __m128i acc = _mm_setzero_si128();
+            for (int i = 0; i < n; i += 8) {
+                const __m128i v = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(p + i)));
+                acc = _mm_add_epi32(acc, _mm_madd_epi16(v, _mm_loadu_si128((const __m128i *)(w + i))));
+            }
+            acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0x4E));
+            acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0xB1));
+            acc = _mm_sra_epi32(_mm_add_epi32(acc, half), shift);
+            acc = _mm_packus_epi16(_mm_packs_epi32(acc, acc), acc);
+            d[x] = (uint8_t)_mm_cvtsi128_si32(acc);
+        }
+    }
+}
+
+void rs_horizontal_avx2(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
+                        uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
+    if (rows <= 0) return;
+    switch (channels) {
+    case 1: h_avx2_gray(k, src, ss, dst, ds, rows); break;
+    case 2: h_avx2_ga(k, src, ss, dst, ds, rows); break;
+    default: h_avx2_rgb(k, src, ss, dst, ds, rows, channels); break;
+    }
+}
+
+static inline int32_t weight_pair(const int16_t *w, int i, int n) {
+    const uint32_t lo = (uint16_t)w[i];
+    const uint32_t hi = i + 1 < n ? (uint16_t)w[i + 1] : 0;
+    return (int32_t)(lo | hi << 16);
+}
+
+// Each output row is a weighted sum of whole input rows, so the vector runs
+// along x (32 bytes of any layout) with the two weights of a row pair broadcast.
+static RS_AVX2 size_t v_avx2_row(const rs_fixed_coeffs *k, int y, const uint8_t *src, int first,
+                                 ptrdiff_t ss, uint8_t *dst, size_t from, size_t row_bytes) {
+    const int16_t *w = k->weights + (ptrdiff_t)y * k->stride;
+    const int n = k->count[y];
+    const uint8_t *base = src + (ptrdiff_t)(k->start[y] - first) * ss;
+    const __m256i half = _mm256_set1_epi32(1 << (k->bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+    const __m256i zero = _mm256_setzero_si256();
+    size_t x = from;
+    for (; x + 32 <= row_bytes; x += 32) {
+        __m256i a0 = half, a1 = half, a2 = half, a3 = half;
+        for (int i = 0; i < n; i += 2) {
+            const __m256i wv = _mm256_set1_epi32(weight_pair(w, i, n));
+            const __m256i r0 = _mm256_loadu_si256((const __m256i *)(base + i * ss + x));
+            const __m256i r1 = i + 1 < n ? _mm256_loadu_si256((const __m256i *)(base + (i + 1) * ss + x)) : zero;
+            const __m256i lo = _mm256_unpacklo_epi8(r0, r1), hi = _mm256_unpackhi_epi8(r0, r1);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_unpacklo_epi8(lo, zero), wv));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_unpackhi_epi8(lo, zero), wv));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_unpacklo_epi8(hi, zero), wv));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_unpackhi_epi8(hi, zero), wv));
+        }
+        a0 = _mm256_sra_epi32(a0, shift);
+        a1 = _mm256_sra_epi32(a1, shift);
+        a2 = _mm256_sra_epi32(a2, shift);
+        a3 = _mm256_sra_epi32(a3, shift);
+        // The per-lane packs undo the per-lane unpacks: bytes come out in order.
+        const __m256i out = _mm256_packus_epi16(_mm256_packs_epi32(a0, a1), _mm256_packs_epi32(a2, a3));
+        _mm256_storeu_si256((__m256i *)(dst + x), out);
+    }
+    return x;
+}
+
+void rs_vertical_avx2(const rs_fixed_coeffs *k, int out_begin, int out_end,
+                      const uint8_t *src, int first, ptrdiff_t ss,
+                      uint8_t *dst, ptrdiff_t ds, size_t row_bytes) {
+    for (int y = out_begin; y < out_end; y++) {
+        uint8_t *d = dst + (ptrdiff_t)(y - out_begin) * ds;
+        size_t done = v_avx2_row(k, y, src, first, ss, d, 0, row_bytes);
+        rs_vertical_portable_range(k, y, src, first, ss, d, done, row_bytes);
+    }
+}
+
+// ---------------------------------------------------------------- AVX-512
+
+// Eight taps per step: the 32 bytes of 8 pixels are broadcast to both
+// halves of the register; lanes 0..3 take pixel pairs (0,1) (4,5) (2,3) (6,7)
+// and the weights are permuted to match.
+static RS_AVX512 void h_avx512_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
+                                   uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
+    const int C = channels;
+    const __m128i m_lo = C == 4 ? _mm_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1)
+                                : _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
+    const __m128i m_hi = C == 4 ? _mm_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1)
+                                : _mm_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
+    const __m512i mask = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(m_lo, m_lo)),
+                                            _mm256_set_m128i(m_hi, m_hi), 1);
+    const __m512i widx = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3);
+    const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+
+#define RS_LOAD8(p)                                                                                   \
+    (C == 4 ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(p)))                        \
+            : _mm512_broadcast_i64x4(_mm256_inserti128_si256(                                          \
+                  _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p))),                       \
+                  _mm_loadu_si128((const __m128i *)((p) + 12)), 1)))
+#define RS_TAP8(acc, s) acc = _mm512_dpwssd_epi32(acc, _mm512_shuffle_epi8(RS_LOAD8(s + o), mask), wv)
+#define RS_FINISH(acc) \
+    finish_pixel(_mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1)), half, shift)
+
+    int r = 0;
+    for (; r + RS_ROW_BATCH <= rows; r += RS_ROW_BATCH) {
+        const uint8_t *s0 = src + r * ss, *s1 = s0 + ss, *s2 = s1 + ss, *s3 = s2 + ss;
+        uint8_t *d0 = dst + r * ds, *d1 = d0 + ds, *d2 = d1 + ds, *d3 = d2 + ds;
+        for (int x = 0; x < k->out_size; x++) {
+            const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
+            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
+            const int n = k->count[x];
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < n; i += 8) {
+                const __m512i wv = _mm512_permutexvar_epi32(
+                    widx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(w + i))));
+                const ptrdiff_t o = off + i * C;
+                RS_TAP8(a0, s0);
+                RS_TAP8(a1, s1);
+                RS_TAP8(a2, s2);
+                RS_TAP8(a3, s3);
+            }
+            const int last = x == k->out_size - 1;
+            store_pixel(d0 + x * C, _mm_cvtsi128_si32(RS_FINISH(a0)), C, last);
+            store_pixel(d1 + x * C, _mm_cvtsi128_si32(RS_FINISH(a1)), C, last);
+            store_pixel(d2 + x * C, _mm_cvtsi128_si32(RS_FINISH(a2)), C, last);
+            store_pixel(d3 + x * C, _mm_cvtsi128_si32(RS_FINISH(a3)), C, last);
+        }
+    }
+    for (; r < rows; r++) {
+        const uint8_t *s0 = src + r * ss;
+        uint8_t *d0 = dst + r * ds;
+        for (int x = 0; x < k->out_size; x++) {
+            const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
+            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
+            const int n = k->count[x];
+            __m512i a0 = _mm512_setzero_si512();
+            for (int i = 0; i < n; i += 8) {
+                const __m512i wv = _mm512_permutexvar_epi32(
+                    widx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(w + i))));
+                const ptrdiff_t o = off + i * C;
+                RS_TAP8(a0, s0);
+            }
+            store_pixel(d0 + x * C, _mm_cvtsi128_si32(RS_FINISH(a0)), C, x == k->out_size - 1);
+        }
+    }
+#undef RS_LOAD8
+#undef RS_TAP8
+#undef RS_FINISH
+}
+
+void rs_horizontal_avx512(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
+                          uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
+    if (rows <= 0) return;
+    // One- and two-channel images are rare in the worker; they share the AVX2
+    // kernels, whose tap multiple (8) the AVX-512 padding also satisfies.
+    switch (channels) {
+    case 1: h_avx2_gray(k, src, ss, dst, ds, rows); break;
+    case 2: h_avx2_ga(k, src, ss, dst, ds, rows); break;
+    default: h_avx512_rgb(k, src, ss, dst, ds, rows, channels); break;
+    }
+}
+
+static RS_AVX512 size_t v_avx512_row(const rs_fixed_coeffs *k, int y, const uint8_t *src, int first,
+                                     ptrdiff_t ss, uint8_t *dst, size_t row_bytes) {
+    const int16_t *w = k->weights + (ptrdiff_t)y * k->stride;
+    const int n = k->count[y];
+    const uint8_t *base = src + (ptrdiff_t)(k->start[y] - first) * ss;
+    const __m512i half = _mm512_set1_epi32(1 << (k->bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+    const __m512i zero = _mm512_setzero_si512();
+    size_t x = 0;
+    for (; x + 64 <= row_bytes; x += 64) {
+        __m512i a0 = half, a1 = half, a2 = half, a3 = half;
+        for (int i = 0; i < n; i += 2) {
+            const __m512i wv = _mm512_set1_epi32(weight_pair(w, i, n));
+            const __m512i r0 = _mm512_loadu_si512((const void *)(base + i * ss + x));
+            const __m512i r1 = i + 1 < n ? _mm512_loadu_si512((const void *)(base + (i + 1) * ss + x)) : zero;
+            const __m512i lo = _mm512_unpacklo_epi8(r0, r1), hi = _mm512_unpackhi_epi8(r0, r1);
+            a0 = _mm512_dpwssd_epi32(a0, _mm512_unpacklo_epi8(lo, zero), wv);
+            a1 = _mm512_dpwssd_epi32(a1, _mm512_unpackhi_epi8(lo, zero), wv);
+            a2 = _mm512_dpwssd_epi32(a2, _mm512_unpacklo_epi8(hi, zero), wv);
+            a3 = _mm512_dpwssd_epi32(a3, _mm512_unpackhi_epi8(hi, zero), wv);
+        }
+        a0 = _mm512_sra_epi32(a0, shift);
+        a1 = _mm512_sra_epi32(a1, shift);
+        a2 = _mm512_sra_epi32(a2, shift);
+        a3 = _mm512_sra_epi32(a3, shift);
+        const __m512i out = _mm512_packus_epi16(_mm512_packs_epi32(a0, a1), _mm512_packs_epi32(a2, a3));
+        _mm512_storeu_si512((void *)(dst + x), out);
+    }
+    return x;
+}
+
+void rs_vertical_avx512(const rs_fixed_coeffs *k, int out_begin, int out_end,
+                        const uint8_t *src, int first, ptrdiff_t ss,
+                        uint8_t *dst, ptrdiff_t ds, size_t row_bytes) {
+    for (int y = out_begin; y < out_end; y++) {
+        uint8_t *d = dst + (ptrdiff_t)(y - out_begin) * ds;
+        size_t done = v_avx512_row(k, y, src, first, ss, d, row_bytes);
+        done = v_avx2_row(k, y, src, first, ss, d, done, row_bytes);
+        rs_vertical_portable_range(k, y, src, first, ss, d, done, row_bytes);
+    }
+}
+
+#else
+
+int rs_cpu_features(void) { return 0; }
+
+#endif
