@@ -1,0 +1,118 @@
+import CResample
+
+/// `ResampleWindows` converted to the int16 weights the kernels multiply with.
+///
+/// Each output's weights are scaled by `1 << bits`, rounded, and the
+/// rounding error is folded into its largest weight so they sum to exactly
+/// `1 << bits`: a flat area stays exactly flat. `bits` is as large as
+/// possible while every weight fits int16 and no int32 sum can overflow,
+/// negative lobes included (|sum| <= 255 * sum|w|).
+struct FixedPointCoefficients {
+    let outSize: Int
+    let stride: Int
+    let bits: Int
+    private(set) var start: [Int32]
+    private(set) var count: [Int32]
+    private(set) var weights: [Int16]
+
+    /// Largest fixed-point weight magnitude we aim for; leaves room for the
+    /// rounding correction below int16's 32767.
+    private static let weightCeiling = 30_000.0
+    private static let maximumBits = 22
+
+    /// Pads every window to a multiple of `tapMultiple` taps (zero weights),
+    /// moving windows at the right edge left so that padded taps stay
+    /// inside the row. Nil when the row is narrower than a padded window.
+    init?(_ windows: ResampleWindows, tapMultiple: Int) {
+        let padded = (windows.stride + tapMultiple - 1) / tapMultiple * tapMultiple
+        if tapMultiple > 1 && padded > windows.inSize { return nil }
+        outSize = windows.outSize
+        stride = padded
+
+        var largest = 0.0, largestSum = 0.0
+        for i in 0 ..< windows.outSize {
+            var sum = 0.0
+            for k in 0 ..< windows.count[i] {
+                let w = abs(windows.weights[i * windows.stride + k])
+                largest = max(largest, w)
+                sum += w
+            }
+            largestSum = max(largestSum, sum)
+        }
+        var bits = Self.maximumBits
+        while bits > 1 {
+            let one = Double(1 << bits)
+            let fitsInt16 = largest * one <= Self.weightCeiling
+            // Worst case accumulator: 255 * sum|w| plus the rounding constant and the correction slack.
+            let fitsInt32 = 255 * (largestSum * one + Double(windows.stride)) + one < Double(Int32.max)
+            if fitsInt16 && fitsInt32 { break }
+            bits -= 1
+        }
+        self.bits = bits
+
+        start = Array(repeating: 0, count: outSize)
+        count = Array(repeating: 0, count: outSize)
+        weights = Array(repeating: 0, count: outSize * padded)
+        let one = 1 << bits
+        for i in 0 ..< outSize {
+            let n = windows.count[i]
+            let paddedCount = tapMultiple == 1 ? n : (n + tapMultiple - 1) / tapMultiple * tapMultiple
+            let shift = max(0, windows.start[i] + paddedCount - windows.inSize)
+            var quantised = (0 ..< n).map { Int((windows.weights[i * windows.stride + $0] * Double(one)).rounded()) }
+            if n > 0 {
+                let error = one - quantised.reduce(0, +)
+                let biggest = quantised.indices.max { abs(quantised[$0]) < abs(quantised[$1]) }!
+                quantised[biggest] += error
+            }
+            for k in 0 ..< n {
+                precondition(abs(quantised[k]) <= Int(Int16.max), "resample weight out of int16 range")
+                weights[i * padded + shift + k] = Int16(quantised[k])
+            }
+            start[i] = Int32(windows.start[i] - shift)
+            count[i] = Int32(paddedCount)
+        }
+    }
+
+    func withKernelCoefficients<R>(_ body: (UnsafePointer<rs_fixed_coeffs>) -> R) -> R {
+        start.withUnsafeBufferPointer { s in
+            count.withUnsafeBufferPointer { c in
+                weights.withUnsafeBufferPointer { w in
+                    var k = rs_fixed_coeffs(
+                        out_size: Int32(outSize), stride: Int32(stride), bits: Int32(bits),
+                        start: s.baseAddress, count: c.baseAddress, weights: w.baseAddress)
+                    return body(&k)
+                }
+            }
+        }
+    }
+}
+
+/// `ResampleWindows` as float weights for the linear-light path.
+struct FloatCoefficients {
+    let outSize: Int
+    let stride: Int
+    let start: [Int32]
+    let count: [Int32]
+    let weights: [Float]
+
+    init(_ windows: ResampleWindows) {
+        outSize = windows.outSize
+        stride = windows.stride
+        start = windows.start.map { Int32($0) }
+        count = windows.count.map { Int32($0) }
+        weights = windows.weights.map { Float($0) }
+    }
+
+    func withKernelCoefficients<R>(_ body: (UnsafePointer<rs_float_coeffs>) -> R) -> R {
+        start.withUnsafeBufferPointer { s in
+            count.withUnsafeBufferPointer { c in
+                weights.withUnsafeBufferPointer { w in
+                    var k = rs_float_coeffs(
+                        out_size: Int32(outSize), stride: Int32(stride),
+                        start: s.baseAddress, count: c.baseAddress, weights: w.baseAddress)
+                    return body(&k)
+                }
+            }
+        }
+    }
+}
