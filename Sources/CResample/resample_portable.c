@@ -125,7 +125,63 @@ void rs_vertical_u8(const rs_fixed_coeffs *k, int out_begin, int out_end,
         v_portable_row(k, y, src, src_first_row, ss, dst + (ptrdiff_t)(y - out_begin) * ds, row_bytes);
 }
 
-void rs_premultiply_u8(const uint8_t *src, uint8_t *dst, size_t pixels, int channels) {
+// Pairs of taps the SIMD kernels multiply together, as one int32 (low tap in
+// the low half), the operand layout of pmaddwd / vpdpwssd.
+static int32_t tap_pair(const int16_t *w, int i) {
+    return (int32_t)((uint32_t)(uint16_t)w[i] | (uint32_t)(uint16_t)w[i + 1] << 16);
+}
+
+// Group = taps one SIMD step consumes; slots = int32 weight slots per group.
+static void packed_shape(int path, int channels, int *group, int *slots) {
+    *group = 0;
+    *slots = 0;
+    if (path == RS_PATH_AVX2 && channels >= 3) { *group = 4; *slots = 8; }
+    else if (path == RS_PATH_AVX2 && channels == 2) { *group = 8; *slots = 8; }
+    else if (path == RS_PATH_AVX512 && channels >= 3) { *group = 8; *slots = 16; }
+    else if (path == RS_PATH_AVX512 && channels == 2) { *group = 8; *slots = 8; }
+}
+
+size_t rs_packed_weights_count(const rs_fixed_coeffs *k, int path, int channels) {
+    int group, slots;
+    packed_shape(path, channels, &group, &slots);
+    if (group == 0) return 0;
+    return (size_t)k->out_size * (size_t)(k->stride / group) * (size_t)slots;
+}
+
+void rs_pack_horizontal_weights(const rs_fixed_coeffs *k, int path, int channels, int32_t *packed) {
+    int group, slots;
+    packed_shape(path, channels, &group, &slots);
+    if (group == 0) return;
+    const int groups = k->stride / group;
+    for (int x = 0; x < k->out_size; x++) {
+        const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
+        for (int g = 0; g < groups; g++) {
+            int32_t *d = packed + ((ptrdiff_t)x * groups + g) * slots;
+            const int16_t *t = w + g * group;
+            if (group == 4) {
+                // 128-bit lanes: (w0,w1) x4 | (w2,w3) x4.
+                for (int i = 0; i < 4; i++) { d[i] = tap_pair(t, 0); d[4 + i] = tap_pair(t, 2); }
+            } else if (slots == 8) {
+                // Two channels: (w0,w1) (w0,w1) (w2,w3) (w2,w3) | (w4,w5) ... (w6,w7).
+                for (int i = 0; i < 4; i++) { d[2 * i] = tap_pair(t, 2 * i); d[2 * i + 1] = tap_pair(t, 2 * i); }
+            } else {
+                // AVX-512: lane j holds pixels 2j, 2j+1: (w2j, w2j+1) x4.
+                for (int j = 0; j < 4; j++)
+                    for (int i = 0; i < 4; i++) d[4 * j + i] = tap_pair(t, 2 * j);
+            }
+        }
+    }
+}
+
+void rs_premultiply_u8(const uint8_t *src, uint8_t *dst, size_t pixels, int channels, int path) {
+#if defined(__x86_64__)
+    if (channels == 4 && path != RS_PATH_PORTABLE) {
+        rs_premultiply_rgba_avx2(src, dst, pixels);
+        return;
+    }
+#else
+    (void)path;
+#endif
     const int cc = channels - 1;
     for (size_t p = 0; p < pixels; p++) {
         const uint8_t *s = src + p * channels;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define RS_AVX2 __attribute__((target("avx2")))
-#define RS_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define RS_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
 
 int rs_cpu_features(void) {
     __builtin_cpu_init();
@@ -22,7 +22,8 @@ int rs_cpu_features(void) {
     if (__builtin_cpu_supports("avx2")) {
         features |= RS_CPU_AVX2;
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+            __builtin_cpu_supports("avx512vbmi"))
             features |= RS_CPU_AVX512;
     }
     return features;
@@ -31,18 +32,24 @@ int rs_cpu_features(void) {
 // ---------------------------------------------------------------- AVX2
 
 // Sums the two 128-bit halves (4 int32 channel sums), rounds, shifts and
-// saturates to bytes in the low 4 bytes.
-static RS_AVX2 inline __m128i finish_pixel(__m256i acc, __m128i half, __m128i shift) {
+// saturates to bytes; returns the 4 bytes.
+static RS_AVX2 inline int32_t finish_pixel(__m256i acc, __m128i half, __m128i shift) {
     __m128i t = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
     t = _mm_sra_epi32(_mm_add_epi32(t, half), shift);
     t = _mm_packs_epi32(t, t);
-    return _mm_packus_epi16(t, t);
+    return _mm_cvtsi128_si32(_mm_packus_epi16(t, t));
 }
 
 // RGB pixels are stored as 4 bytes whose last byte the next pixel
 // overwrites; only the row's last pixel must not spill.
 static inline void store_pixel(uint8_t *d, int32_t v, int channels, int last) {
-    memcpy(d, &v, (channels == 4 || !last) ? 4 : 3);
+    if (channels == 4 || !last) {
+        memcpy(d, &v, 4);
+    } else {
+        const uint16_t lo = (uint16_t)v;
+        memcpy(d, &lo, 2);
+        d[2] = (uint8_t)(v >> 16);
+    }
 }
 
 // Shuffles that turn 4 pixels (RGBX or RGB) into int16 pairs
@@ -61,38 +68,37 @@ static RS_AVX2 __m256i pair_mask(int channels) {
 static RS_AVX2 void h_avx2_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
                                uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
     const __m256i mask = pair_mask(channels);
-    const __m256i widx = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
     const __m128i shift = _mm_cvtsi32_si128(k->bits);
     const int C = channels;
+    const ptrdiff_t groups = k->stride / 4;
+#define RS_TAP4(acc, s)                                                                               \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_shuffle_epi8(                                  \
+                                     _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(s + o))), \
+                                     mask), wv))
     int r = 0;
-    // Four rows share each weight vector, which costs a cross-lane permute.
+    // Four rows share each weight vector and the window bookkeeping.
     for (; r + RS_ROW_BATCH <= rows; r += RS_ROW_BATCH) {
         const uint8_t *s0 = src + r * ss, *s1 = s0 + ss, *s2 = s1 + ss, *s3 = s2 + ss;
         uint8_t *d0 = dst + r * ds, *d1 = d0 + ds, *d2 = d1 + ds, *d3 = d2 + ds;
         for (int x = 0; x < k->out_size; x++) {
             const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
-            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
-            const int n = k->count[x];
+            const __m256i *wp = (const __m256i *)(k->packed + x * groups * 8);
+            const int n = k->count[x] / 4;
             __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < n; i += 4) {
-                const __m256i wv = _mm256_permutevar8x32_epi32(
-                    _mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(w + i))), widx);
-                const ptrdiff_t o = off + i * C;
-#define RS_TAP4(acc, s)                                                                              \
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_shuffle_epi8(                                 \
-                                     _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(s + o))), \
-                                     mask), wv))
+            for (int g = 0; g < n; g++) {
+                const __m256i wv = _mm256_loadu_si256(wp + g);
+                const ptrdiff_t o = off + g * 4 * C;
                 RS_TAP4(a0, s0);
                 RS_TAP4(a1, s1);
                 RS_TAP4(a2, s2);
                 RS_TAP4(a3, s3);
             }
             const int last = x == k->out_size - 1;
-            store_pixel(d0 + x * C, _mm_cvtsi128_si32(finish_pixel(a0, half, shift)), C, last);
-            store_pixel(d1 + x * C, _mm_cvtsi128_si32(finish_pixel(a1, half, shift)), C, last);
-            store_pixel(d2 + x * C, _mm_cvtsi128_si32(finish_pixel(a2, half, shift)), C, last);
-            store_pixel(d3 + x * C, _mm_cvtsi128_si32(finish_pixel(a3, half, shift)), C, last);
+            store_pixel(d0 + x * C, finish_pixel(a0, half, shift), C, last);
+            store_pixel(d1 + x * C, finish_pixel(a1, half, shift), C, last);
+            store_pixel(d2 + x * C, finish_pixel(a2, half, shift), C, last);
+            store_pixel(d3 + x * C, finish_pixel(a3, half, shift), C, last);
         }
     }
     for (; r < rows; r++) {
@@ -100,16 +106,15 @@ static RS_AVX2 void h_avx2_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptr
         uint8_t *d0 = dst + r * ds;
         for (int x = 0; x < k->out_size; x++) {
             const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
-            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
-            const int n = k->count[x];
+            const __m256i *wp = (const __m256i *)(k->packed + x * groups * 8);
+            const int n = k->count[x] / 4;
             __m256i a0 = _mm256_setzero_si256();
-            for (int i = 0; i < n; i += 4) {
-                const __m256i wv = _mm256_permutevar8x32_epi32(
-                    _mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(w + i))), widx);
-                const ptrdiff_t o = off + i * C;
+            for (int g = 0; g < n; g++) {
+                const __m256i wv = _mm256_loadu_si256(wp + g);
+                const ptrdiff_t o = off + g * 4 * C;
                 RS_TAP4(a0, s0);
             }
-            store_pixel(d0 + x * C, _mm_cvtsi128_si32(finish_pixel(a0, half, shift)), C, x == k->out_size - 1);
+            store_pixel(d0 + x * C, finish_pixel(a0, half, shift), C, x == k->out_size - 1);
         }
     }
 #undef RS_TAP4
@@ -121,30 +126,28 @@ static RS_AVX2 void h_avx2_ga(const rs_fixed_coeffs *k, const uint8_t *src, ptrd
                               uint8_t *dst, ptrdiff_t ds, int rows) {
     const __m256i mask = _mm256_setr_epi8(0, -1, 2, -1, 1, -1, 3, -1, 4, -1, 6, -1, 5, -1, 7, -1,
                                           8, -1, 10, -1, 9, -1, 11, -1, 12, -1, 14, -1, 13, -1, 15, -1);
-    const __m256i widx = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
     const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
     const __m128i shift = _mm_cvtsi32_si128(k->bits);
+    const ptrdiff_t groups = k->stride / 8;
     for (int r = 0; r < rows; r++) {
         const uint8_t *s = src + r * ss;
         uint8_t *d = dst + r * ds;
         for (int x = 0; x < k->out_size; x++) {
             const uint8_t *p = s + (ptrdiff_t)k->start[x] * 2;
-            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
-            const int n = k->count[x];
+            const __m256i *wp = (const __m256i *)(k->packed + x * groups * 8);
+            const int n = k->count[x] / 8;
             __m256i acc = _mm256_setzero_si256();
-            for (int i = 0; i < n; i += 8) {
-                const __m256i wv = _mm256_permutevar8x32_epi32(
-                    _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(w + i))), widx);
+            for (int g = 0; g < n; g++) {
                 const __m256i v = _mm256_shuffle_epi8(
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + i * 2))), mask);
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, wv));
+                    _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + g * 16))), mask);
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, _mm256_loadu_si256(wp + g)));
             }
             __m128i t = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
             t = _mm_add_epi32(t, _mm_srli_si128(t, 8));
             t = _mm_sra_epi32(_mm_add_epi32(t, half), shift);
             t = _mm_packs_epi32(t, t);
             t = _mm_packus_epi16(t, t);
-            const int16_t v = (int16_t)_mm_cvtsi128_si32(t);
+            const uint16_t v = (uint16_t)_mm_cvtsi128_si32(t);
             memcpy(d + x * 2, &v, 2);
         }
     }
@@ -191,23 +194,25 @@ static inline int32_t weight_pair(const int16_t *w, int i, int n) {
     return (int32_t)(lo | hi << 16);
 }
 
+// Weight pairs of one output row, prepared once for every 32/64-byte chunk.
+#define RS_MAX_PAIRS 1024
+
 // Each output row is a weighted sum of whole input rows, so the vector runs
 // along x (32 bytes of any layout) with the two weights of a row pair broadcast.
-static RS_AVX2 size_t v_avx2_row(const rs_fixed_coeffs *k, int y, const uint8_t *src, int first,
-                                 ptrdiff_t ss, uint8_t *dst, size_t from, size_t row_bytes) {
-    const int16_t *w = k->weights + (ptrdiff_t)y * k->stride;
-    const int n = k->count[y];
-    const uint8_t *base = src + (ptrdiff_t)(k->start[y] - first) * ss;
-    const __m256i half = _mm256_set1_epi32(1 << (k->bits - 1));
-    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+static RS_AVX2 size_t v_avx2_row(const int32_t *pairs, int n, const uint8_t *base, ptrdiff_t ss, int bits,
+                                 uint8_t *dst, size_t from, size_t row_bytes) {
+    const __m256i half = _mm256_set1_epi32(1 << (bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(bits);
     const __m256i zero = _mm256_setzero_si256();
     size_t x = from;
     for (; x + 32 <= row_bytes; x += 32) {
         __m256i a0 = half, a1 = half, a2 = half, a3 = half;
-        for (int i = 0; i < n; i += 2) {
-            const __m256i wv = _mm256_set1_epi32(weight_pair(w, i, n));
-            const __m256i r0 = _mm256_loadu_si256((const __m256i *)(base + i * ss + x));
-            const __m256i r1 = i + 1 < n ? _mm256_loadu_si256((const __m256i *)(base + (i + 1) * ss + x)) : zero;
+        const uint8_t *p = base + x;
+        for (int i = 0; i < n; i += 2, p += 2 * ss) {
+            const __m256i wv = _mm256_set1_epi32(pairs[i / 2]);
+            const __m256i r0 = _mm256_loadu_si256((const __m256i *)p);
+            // An odd last tap pairs with a zero row (its weight is zero too).
+            const __m256i r1 = i + 1 < n ? _mm256_loadu_si256((const __m256i *)(p + ss)) : zero;
             const __m256i lo = _mm256_unpacklo_epi8(r0, r1), hi = _mm256_unpackhi_epi8(r0, r1);
             a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_unpacklo_epi8(lo, zero), wv));
             a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_unpackhi_epi8(lo, zero), wv));
@@ -225,117 +230,19 @@ static RS_AVX2 size_t v_avx2_row(const rs_fixed_coeffs *k, int y, const uint8_t 
     return x;
 }
 
-void rs_vertical_avx2(const rs_fixed_coeffs *k, int out_begin, int out_end,
-                      const uint8_t *src, int first, ptrdiff_t ss,
-                      uint8_t *dst, ptrdiff_t ds, size_t row_bytes) {
-    for (int y = out_begin; y < out_end; y++) {
-        uint8_t *d = dst + (ptrdiff_t)(y - out_begin) * ds;
-        size_t done = v_avx2_row(k, y, src, first, ss, d, 0, row_bytes);
-        rs_vertical_portable_range(k, y, src, first, ss, d, done, row_bytes);
-    }
-}
-
-// ---------------------------------------------------------------- AVX-512
-
-// Eight taps per step: the 32 bytes of 8 pixels are broadcast to both
-// halves of the register; lanes 0..3 take pixel pairs (0,1) (4,5) (2,3) (6,7)
-// and the weights are permuted to match.
-static RS_AVX512 void h_avx512_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
-                                   uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
-    const int C = channels;
-    const __m128i m_lo = C == 4 ? _mm_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1)
-                                : _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
-    const __m128i m_hi = C == 4 ? _mm_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1)
-                                : _mm_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
-    const __m512i mask = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(m_lo, m_lo)),
-                                            _mm256_set_m128i(m_hi, m_hi), 1);
-    const __m512i widx = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3);
-    const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
-    const __m128i shift = _mm_cvtsi32_si128(k->bits);
-
-#define RS_LOAD8(p)                                                                                   \
-    (C == 4 ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(p)))                        \
-            : _mm512_broadcast_i64x4(_mm256_inserti128_si256(                                          \
-                  _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p))),                       \
-                  _mm_loadu_si128((const __m128i *)((p) + 12)), 1)))
-#define RS_TAP8(acc, s) acc = _mm512_dpwssd_epi32(acc, _mm512_shuffle_epi8(RS_LOAD8(s + o), mask), wv)
-#define RS_FINISH(acc) \
-    finish_pixel(_mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1)), half, shift)
-
-    int r = 0;
-    for (; r + RS_ROW_BATCH <= rows; r += RS_ROW_BATCH) {
-        const uint8_t *s0 = src + r * ss, *s1 = s0 + ss, *s2 = s1 + ss, *s3 = s2 + ss;
-        uint8_t *d0 = dst + r * ds, *d1 = d0 + ds, *d2 = d1 + ds, *d3 = d2 + ds;
-        for (int x = 0; x < k->out_size; x++) {
-            const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
-            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
-            const int n = k->count[x];
-            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < n; i += 8) {
-                const __m512i wv = _mm512_permutexvar_epi32(
-                    widx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(w + i))));
-                const ptrdiff_t o = off + i * C;
-                RS_TAP8(a0, s0);
-                RS_TAP8(a1, s1);
-                RS_TAP8(a2, s2);
-                RS_TAP8(a3, s3);
-            }
-            const int last = x == k->out_size - 1;
-            store_pixel(d0 + x * C, _mm_cvtsi128_si32(RS_FINISH(a0)), C, last);
-            store_pixel(d1 + x * C, _mm_cvtsi128_si32(RS_FINISH(a1)), C, last);
-            store_pixel(d2 + x * C, _mm_cvtsi128_si32(RS_FINISH(a2)), C, last);
-            store_pixel(d3 + x * C, _mm_cvtsi128_si32(RS_FINISH(a3)), C, last);
-        }
-    }
-    for (; r < rows; r++) {
-        const uint8_t *s0 = src + r * ss;
-        uint8_t *d0 = dst + r * ds;
-        for (int x = 0; x < k->out_size; x++) {
-            const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
-            const int16_t *w = k->weights + (ptrdiff_t)x * k->stride;
-            const int n = k->count[x];
-            __m512i a0 = _mm512_setzero_si512();
-            for (int i = 0; i < n; i += 8) {
-                const __m512i wv = _mm512_permutexvar_epi32(
-                    widx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(w + i))));
-                const ptrdiff_t o = off + i * C;
-                RS_TAP8(a0, s0);
-            }
-            store_pixel(d0 + x * C, _mm_cvtsi128_si32(RS_FINISH(a0)), C, x == k->out_size - 1);
-        }
-    }
-#undef RS_LOAD8
-#undef RS_TAP8
-#undef RS_FINISH
-}
-
-void rs_horizontal_avx512(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
-                          uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
-    if (rows <= 0) return;
-    // One- and two-channel images are rare in the worker; they share the AVX2
-    // kernels, whose tap multiple (8) the AVX-512 padding also satisfies.
-    switch (channels) {
-    case 1: h_avx2_gray(k, src, ss, dst, ds, rows); break;
-    case 2: h_avx2_ga(k, src, ss, dst, ds, rows); break;
-    default: h_avx512_rgb(k, src, ss, dst, ds, rows, channels); break;
-    }
-}
-
-static RS_AVX512 size_t v_avx512_row(const rs_fixed_coeffs *k, int y, const uint8_t *src, int first,
-                                     ptrdiff_t ss, uint8_t *dst, size_t row_bytes) {
-    const int16_t *w = k->weights + (ptrdiff_t)y * k->stride;
-    const int n = k->count[y];
-    const uint8_t *base = src + (ptrdiff_t)(k->start[y] - first) * ss;
-    const __m512i half = _mm512_set1_epi32(1 << (k->bits - 1));
-    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+static RS_AVX512 size_t v_avx512_row(const int32_t *pairs, int n, const uint8_t *base, ptrdiff_t ss, int bits,
+                                     uint8_t *dst, size_t row_bytes) {
+    const __m512i half = _mm512_set1_epi32(1 << (bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(bits);
     const __m512i zero = _mm512_setzero_si512();
     size_t x = 0;
     for (; x + 64 <= row_bytes; x += 64) {
         __m512i a0 = half, a1 = half, a2 = half, a3 = half;
-        for (int i = 0; i < n; i += 2) {
-            const __m512i wv = _mm512_set1_epi32(weight_pair(w, i, n));
-            const __m512i r0 = _mm512_loadu_si512((const void *)(base + i * ss + x));
-            const __m512i r1 = i + 1 < n ? _mm512_loadu_si512((const void *)(base + (i + 1) * ss + x)) : zero;
+        const uint8_t *p = base + x;
+        for (int i = 0; i < n; i += 2, p += 2 * ss) {
+            const __m512i wv = _mm512_set1_epi32(pairs[i / 2]);
+            const __m512i r0 = _mm512_loadu_si512((const void *)p);
+            const __m512i r1 = i + 1 < n ? _mm512_loadu_si512((const void *)(p + ss)) : zero;
             const __m512i lo = _mm512_unpacklo_epi8(r0, r1), hi = _mm512_unpackhi_epi8(r0, r1);
             a0 = _mm512_dpwssd_epi32(a0, _mm512_unpacklo_epi8(lo, zero), wv);
             a1 = _mm512_dpwssd_epi32(a1, _mm512_unpackhi_epi8(lo, zero), wv);
@@ -352,14 +259,162 @@ static RS_AVX512 size_t v_avx512_row(const rs_fixed_coeffs *k, int y, const uint
     return x;
 }
 
+static void vertical_simd(const rs_fixed_coeffs *k, int out_begin, int out_end,
+                          const uint8_t *src, int first, ptrdiff_t ss,
+                          uint8_t *dst, ptrdiff_t ds, size_t row_bytes, int wide) {
+    int32_t pairs[RS_MAX_PAIRS];
+    for (int y = out_begin; y < out_end; y++) {
+        uint8_t *d = dst + (ptrdiff_t)(y - out_begin) * ds;
+        const int n = k->count[y];
+        size_t done = 0;
+        if (n <= 2 * RS_MAX_PAIRS) {
+            const int16_t *w = k->weights + (ptrdiff_t)y * k->stride;
+            for (int i = 0; i < n; i += 2) pairs[i / 2] = weight_pair(w, i, n);
+            const uint8_t *base = src + (ptrdiff_t)(k->start[y] - first) * ss;
+            if (wide) done = v_avx512_row(pairs, n, base, ss, k->bits, d, row_bytes);
+            done = v_avx2_row(pairs, n, base, ss, k->bits, d, done, row_bytes);
+        }
+        rs_vertical_portable_range(k, y, src, first, ss, d, done, row_bytes);
+    }
+}
+
+void rs_vertical_avx2(const rs_fixed_coeffs *k, int out_begin, int out_end,
+                      const uint8_t *src, int first, ptrdiff_t ss,
+                      uint8_t *dst, ptrdiff_t ds, size_t row_bytes) {
+    vertical_simd(k, out_begin, out_end, src, first, ss, dst, ds, row_bytes, 0);
+}
+
 void rs_vertical_avx512(const rs_fixed_coeffs *k, int out_begin, int out_end,
                         const uint8_t *src, int first, ptrdiff_t ss,
                         uint8_t *dst, ptrdiff_t ds, size_t row_bytes) {
-    for (int y = out_begin; y < out_end; y++) {
-        uint8_t *d = dst + (ptrdiff_t)(y - out_begin) * ds;
-        size_t done = v_avx512_row(k, y, src, first, ss, d, row_bytes);
-        done = v_avx2_row(k, y, src, first, ss, d, done, row_bytes);
-        rs_vertical_portable_range(k, y, src, first, ss, d, done, row_bytes);
+    vertical_simd(k, out_begin, out_end, src, first, ss, dst, ds, row_bytes, 1);
+}
+
+// round(c * a / 255) for 8 RGBA pixels at a time, alpha kept.
+void RS_AVX2 rs_premultiply_rgba_avx2(const uint8_t *src, uint8_t *dst, size_t pixels) {
+    const __m256i alpha = _mm256_setr_epi8(6, 7, 6, 7, 6, 7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15,
+                                           6, 7, 6, 7, 6, 7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15);
+    const __m256i bias = _mm256_set1_epi16(128);
+    const __m256i zero = _mm256_setzero_si256();
+    size_t p = 0;
+    for (; p + 8 <= pixels; p += 8) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(src + p * 4));
+        __m256i lo = _mm256_unpacklo_epi8(v, zero), hi = _mm256_unpackhi_epi8(v, zero);
+        __m256i tl = _mm256_add_epi16(_mm256_mullo_epi16(lo, _mm256_shuffle_epi8(lo, alpha)), bias);
+        __m256i th = _mm256_add_epi16(_mm256_mullo_epi16(hi, _mm256_shuffle_epi8(hi, alpha)), bias);
+        tl = _mm256_srli_epi16(_mm256_add_epi16(tl, _mm256_srli_epi16(tl, 8)), 8);
+        th = _mm256_srli_epi16(_mm256_add_epi16(th, _mm256_srli_epi16(th, 8)), 8);
+        // Put the original alpha back (elements 3 and 7 of each lane).
+        tl = _mm256_blend_epi16(tl, lo, 0x88);
+        th = _mm256_blend_epi16(th, hi, 0x88);
+        _mm256_storeu_si256((__m256i *)(dst + p * 4), _mm256_packus_epi16(tl, th));
+    }
+    for (; p < pixels; p++) {
+        const uint32_t a = src[p * 4 + 3];
+        for (int c = 0; c < 3; c++) {
+            uint32_t t = src[p * 4 + c] * a + 128;
+            dst[p * 4 + c] = (uint8_t)((t + (t >> 8)) >> 8);
+        }
+        dst[p * 4 + 3] = (uint8_t)a;
+    }
+}
+
+// ---------------------------------------------------------------- AVX-512
+
+// Eight taps per step: one vpermb spreads 8 pixels (RGB or RGBX) into int16
+// pairs, lane j holding pixels 2j and 2j+1, and vpdpwssd accumulates them.
+// Eight rows at a time keep eight independent accumulator chains in flight.
+#define RS_WIDE_BATCH 8
+
+static RS_AVX512 void h_avx512_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
+                                   uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
+    const int C = channels;
+    uint8_t index[64];
+    uint64_t keep = 0;
+    for (int j = 0; j < 4; j++)
+        for (int c = 0; c < 4; c++)
+            for (int h = 0; h < 2; h++) {
+                const int b = j * 16 + c * 4 + h * 2;
+                index[b] = (uint8_t)((2 * j + h) * C + (c < C ? c : 0));
+                index[b + 1] = 0;
+                if (c < C) keep |= 1ull << b;
+            }
+    const __m512i idx = _mm512_loadu_si512((const void *)index);
+    const __mmask64 mask = keep;
+    const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
+    const __m128i shift = _mm_cvtsi32_si128(k->bits);
+    const ptrdiff_t groups = k->stride / 8;
+    const ptrdiff_t step = 8 * C;
+
+#define RS_TAP8(acc, s)                                                                                     \
+    acc = _mm512_dpwssd_epi32(acc,                                                                           \
+                              _mm512_maskz_permutexvar_epi8(mask, idx,                                       \
+                                  _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)((s) + o)))), wv)
+#define RS_FINISH(acc) \
+    finish_pixel(_mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1)), half, shift)
+
+    int r = 0;
+    for (; r + RS_WIDE_BATCH <= rows; r += RS_WIDE_BATCH) {
+        const uint8_t *s0 = src + r * ss;
+        uint8_t *d0 = dst + r * ds;
+        for (int x = 0; x < k->out_size; x++) {
+            const __m512i *wp = (const __m512i *)(k->packed + x * groups * 16);
+            const int n = k->count[x] / 8;
+            const uint8_t *p = s0 + (ptrdiff_t)k->start[x] * C;
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int g = 0; g < n; g++) {
+                const __m512i wv = _mm512_loadu_si512((const void *)(wp + g));
+                const ptrdiff_t o = g * step;
+                RS_TAP8(a0, p);
+                RS_TAP8(a1, p + ss);
+                RS_TAP8(a2, p + 2 * ss);
+                RS_TAP8(a3, p + 3 * ss);
+                RS_TAP8(a4, p + 4 * ss);
+                RS_TAP8(a5, p + 5 * ss);
+                RS_TAP8(a6, p + 6 * ss);
+                RS_TAP8(a7, p + 7 * ss);
+            }
+            const int last = x == k->out_size - 1;
+            uint8_t *d = d0 + x * C;
+            store_pixel(d, RS_FINISH(a0), C, last);
+            store_pixel(d + ds, RS_FINISH(a1), C, last);
+            store_pixel(d + 2 * ds, RS_FINISH(a2), C, last);
+            store_pixel(d + 3 * ds, RS_FINISH(a3), C, last);
+            store_pixel(d + 4 * ds, RS_FINISH(a4), C, last);
+            store_pixel(d + 5 * ds, RS_FINISH(a5), C, last);
+            store_pixel(d + 6 * ds, RS_FINISH(a6), C, last);
+            store_pixel(d + 7 * ds, RS_FINISH(a7), C, last);
+        }
+    }
+    for (; r < rows; r++) {
+        const uint8_t *s0 = src + r * ss;
+        uint8_t *d0 = dst + r * ds;
+        for (int x = 0; x < k->out_size; x++) {
+            const __m512i *wp = (const __m512i *)(k->packed + x * groups * 16);
+            const int n = k->count[x] / 8;
+            const uint8_t *p = s0 + (ptrdiff_t)k->start[x] * C;
+            __m512i a0 = _mm512_setzero_si512();
+            for (int g = 0; g < n; g++) {
+                const __m512i wv = _mm512_loadu_si512((const void *)(wp + g));
+                const ptrdiff_t o = g * step;
+                RS_TAP8(a0, p);
+            }
+            store_pixel(d0 + x * C, RS_FINISH(a0), C, x == k->out_size - 1);
+        }
+    }
+#undef RS_TAP8
+#undef RS_FINISH
+}
+
+void rs_horizontal_avx512(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
+                          uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
+    if (rows <= 0) return;
+    // One- and two-channel images are rare in the worker; they share the AVX2
+    // kernels, whose tap multiple (8) the AVX-512 padding also satisfies.
+    switch (channels) {
+    case 1: h_avx2_gray(k, src, ss, dst, ds, rows); break;
+    case 2: h_avx2_ga(k, src, ss, dst, ds, rows); break;
+    default: h_avx512_rgb(k, src, ss, dst, ds, rows, channels); break;
     }
 }
 

@@ -19,7 +19,7 @@ enum {
 
 enum {
     RS_CPU_AVX2 = 1,
-    /// AVX-512 F + BW + VL + VNNI (vpdpwssd), the set the AVX-512 path uses.
+    /// AVX-512 F + BW + VL + VNNI (vpdpwssd) + VBMI (vpermb), the set the AVX-512 path uses.
     RS_CPU_AVX512 = 2,
 };
 
@@ -36,7 +36,17 @@ typedef struct {
     const int32_t *start;
     const int32_t *count;
     const int16_t *weights;
+    /// Weights rearranged by rs_pack_horizontal_weights for a SIMD path's
+    /// horizontal pass (NULL for the portable path and the vertical pass).
+    const int32_t *packed;
 } rs_fixed_coeffs;
+
+/// Number of int32 slots rs_pack_horizontal_weights writes (0 when the path
+/// reads the plain weights).
+size_t rs_packed_weights_count(const rs_fixed_coeffs *k, int path, int channels);
+/// Lays the weights out the way the SIMD horizontal kernels load them, so
+/// the inner loop spends no shuffles on weights.
+void rs_pack_horizontal_weights(const rs_fixed_coeffs *k, int path, int channels, int32_t *packed);
 
 /// Number of taps the given path wants `count` padded to for the horizontal
 /// pass (the coefficient builder pads with zero weights and shifts `start`
@@ -58,7 +68,7 @@ void rs_vertical_u8(const rs_fixed_coeffs *k, int out_begin, int out_end,
                     uint8_t *dst, ptrdiff_t dst_stride, size_t row_bytes, int path);
 
 /// Premultiplies colour by alpha (last channel), rounding exactly: round(c * a / 255).
-void rs_premultiply_u8(const uint8_t *src, uint8_t *dst, size_t pixels, int channels);
+void rs_premultiply_u8(const uint8_t *src, uint8_t *dst, size_t pixels, int channels, int path);
 /// Undoes premultiplication in place; colour is 0 where alpha is 0.
 void rs_unpremultiply_u8(uint8_t *pixels, size_t count, int channels);
 

@@ -14,6 +14,8 @@ struct FixedPointCoefficients {
     private(set) var start: [Int32]
     private(set) var count: [Int32]
     private(set) var weights: [Int16]
+    /// The weights in the layout a SIMD horizontal kernel loads (empty otherwise).
+    private(set) var packed: [Int32] = []
 
     /// Largest fixed-point weight magnitude we aim for; leaves room for the
     /// rounding correction below int16's 32767.
@@ -73,14 +75,31 @@ struct FixedPointCoefficients {
         }
     }
 
+    /// Adds the packed weights the horizontal kernel of `path` reads.
+    mutating func packForHorizontalPass(path: ResamplePath, channels: Int) {
+        let kernelPath = path.kernelPath, c = Int32(channels)
+        let size = withKernelCoefficients { rs_packed_weights_count($0, kernelPath, c) }
+        guard size > 0 else { return }
+        let packed = withKernelCoefficients { k in
+            [Int32](unsafeUninitializedCapacity: size) { buffer, initialized in
+                rs_pack_horizontal_weights(k, kernelPath, c, buffer.baseAddress)
+                initialized = size
+            }
+        }
+        self.packed = packed
+    }
+
     func withKernelCoefficients<R>(_ body: (UnsafePointer<rs_fixed_coeffs>) -> R) -> R {
         start.withUnsafeBufferPointer { s in
             count.withUnsafeBufferPointer { c in
                 weights.withUnsafeBufferPointer { w in
-                    var k = rs_fixed_coeffs(
-                        out_size: Int32(outSize), stride: Int32(stride), bits: Int32(bits),
-                        start: s.baseAddress, count: c.baseAddress, weights: w.baseAddress)
-                    return body(&k)
+                    packed.withUnsafeBufferPointer { p in
+                        var k = rs_fixed_coeffs(
+                            out_size: Int32(outSize), stride: Int32(stride), bits: Int32(bits),
+                            start: s.baseAddress, count: c.baseAddress, weights: w.baseAddress,
+                            packed: p.isEmpty ? nil : p.baseAddress)
+                        return body(&k)
+                    }
                 }
             }
         }

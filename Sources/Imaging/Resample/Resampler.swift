@@ -76,6 +76,7 @@ struct Resampler {
                 fallback = .portable
                 padded = FixedPointCoefficients(windows, tapMultiple: 1)
             }
+            padded?.packForHorizontalPass(path: fallback, channels: c)
         }
         let horizontal = padded, horizontalPath = fallback
         let vertical = height != inHeight
@@ -111,7 +112,7 @@ struct Resampler {
                                 var rowsIn = UnsafePointer(src + first * inRowBytes)
                                 var readable = (inHeight - first - n) * inRowBytes
                                 if let chunk {
-                                    rs_premultiply_u8(rowsIn, chunk, n * inWidth, channels)
+                                    rs_premultiply_u8(rowsIn, chunk, n * inWidth, channels, path.kernelPath)
                                     rowsIn = UnsafePointer(chunk)
                                     readable = Self.slack
                                 }
@@ -123,7 +124,7 @@ struct Resampler {
                         middle = UnsafePointer(target)
                     } else if premultiply {
                         let copy = allocate(needed.count * inRowBytes)
-                        rs_premultiply_u8(src + needed.lowerBound * inRowBytes, copy, needed.count * inWidth, channels)
+                        rs_premultiply_u8(src + needed.lowerBound * inRowBytes, copy, needed.count * inWidth, channels, path.kernelPath)
                         middle = UnsafePointer(copy)
                     } else {
                         middle = src + needed.lowerBound * inRowBytes
