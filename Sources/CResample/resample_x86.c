@@ -65,10 +65,30 @@ static RS_AVX2 __m256i pair_mask(int channels) {
 
 #define RS_ROW_BATCH 4
 
+// Finishes four rows' accumulators at once: each holds one pixel's channel
+// sums split over two lanes. Cross-lane adds put row r's totals in one lane,
+// so the rounding, shift and both packs run once for all four.
+static RS_AVX2 inline void finish_rows4(__m256i a0, __m256i a1, __m256i a2, __m256i a3, __m256i half, __m128i shift,
+                                        uint8_t *d, ptrdiff_t ds, int channels, int last) {
+    __m256i t01 = _mm256_add_epi32(_mm256_permute2x128_si256(a0, a1, 0x20), _mm256_permute2x128_si256(a0, a1, 0x31));
+    __m256i t23 = _mm256_add_epi32(_mm256_permute2x128_si256(a2, a3, 0x20), _mm256_permute2x128_si256(a2, a3, 0x31));
+    t01 = _mm256_sra_epi32(_mm256_add_epi32(t01, half), shift);
+    t23 = _mm256_sra_epi32(_mm256_add_epi32(t23, half), shift);
+    __m256i p = _mm256_packs_epi32(t01, t23);   // lane 0: rows 0, 2; lane 1: rows 1, 3
+    p = _mm256_packus_epi16(p, p);
+    int32_t v[8];
+    _mm256_storeu_si256((__m256i *)v, p);
+    store_pixel(d, v[0], channels, last);
+    store_pixel(d + ds, v[4], channels, last);
+    store_pixel(d + 2 * ds, v[1], channels, last);
+    store_pixel(d + 3 * ds, v[5], channels, last);
+}
+
 static RS_AVX2 void h_avx2_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
                                uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
     const __m256i mask = pair_mask(channels);
     const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
+    const __m256i half8 = _mm256_set1_epi32(1 << (k->bits - 1));
     const __m128i shift = _mm_cvtsi32_si128(k->bits);
     const int C = channels;
     const ptrdiff_t groups = k->stride / 4;
@@ -80,7 +100,7 @@ static RS_AVX2 void h_avx2_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptr
     // Four rows share each weight vector and the window bookkeeping.
     for (; r + RS_ROW_BATCH <= rows; r += RS_ROW_BATCH) {
         const uint8_t *s0 = src + r * ss, *s1 = s0 + ss, *s2 = s1 + ss, *s3 = s2 + ss;
-        uint8_t *d0 = dst + r * ds, *d1 = d0 + ds, *d2 = d1 + ds, *d3 = d2 + ds;
+        uint8_t *d0 = dst + r * ds;
         for (int x = 0; x < k->out_size; x++) {
             const ptrdiff_t off = (ptrdiff_t)k->start[x] * C;
             const __m256i *wp = (const __m256i *)(k->packed + x * groups * 8);
@@ -94,11 +114,7 @@ static RS_AVX2 void h_avx2_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptr
                 RS_TAP4(a2, s2);
                 RS_TAP4(a3, s3);
             }
-            const int last = x == k->out_size - 1;
-            store_pixel(d0 + x * C, finish_pixel(a0, half, shift), C, last);
-            store_pixel(d1 + x * C, finish_pixel(a1, half, shift), C, last);
-            store_pixel(d2 + x * C, finish_pixel(a2, half, shift), C, last);
-            store_pixel(d3 + x * C, finish_pixel(a3, half, shift), C, last);
+            finish_rows4(a0, a1, a2, a3, half8, shift, d0 + x * C, ds, C, x == k->out_size - 1);
         }
     }
     for (; r < rows; r++) {
@@ -326,6 +342,28 @@ void RS_AVX2 rs_premultiply_rgba_avx2(const uint8_t *src, uint8_t *dst, size_t p
 // Eight rows at a time keep eight independent accumulator chains in flight.
 #define RS_WIDE_BATCH 8
 
+// Eight rows' accumulators (4 lanes of channel sums each) reduced together:
+// two rounds of lane shuffles and adds leave row r's totals in one lane.
+static RS_AVX512 inline void finish_rows8(const __m512i a[8], __m512i half, __m128i shift,
+                                          uint8_t *d, ptrdiff_t ds, int channels, int last) {
+    __m512i t[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = _mm512_add_epi32(_mm512_shuffle_i64x2(a[2 * i], a[2 * i + 1], 0x44),
+                                _mm512_shuffle_i64x2(a[2 * i], a[2 * i + 1], 0xEE));
+    __m512i lo = _mm512_add_epi32(_mm512_shuffle_i64x2(t[0], t[1], 0x88), _mm512_shuffle_i64x2(t[0], t[1], 0xDD));
+    __m512i hi = _mm512_add_epi32(_mm512_shuffle_i64x2(t[2], t[3], 0x88), _mm512_shuffle_i64x2(t[2], t[3], 0xDD));
+    lo = _mm512_sra_epi32(_mm512_add_epi32(lo, half), shift);   // lane r: row r
+    hi = _mm512_sra_epi32(_mm512_add_epi32(hi, half), shift);   // lane r: row r + 4
+    __m512i p = _mm512_packs_epi32(lo, hi);
+    p = _mm512_packus_epi16(p, p);
+    int32_t v[16];
+    _mm512_storeu_si512((void *)v, p);
+    for (int r = 0; r < 4; r++) {
+        store_pixel(d + r * ds, v[4 * r], channels, last);
+        store_pixel(d + (r + 4) * ds, v[4 * r + 1], channels, last);
+    }
+}
+
 static RS_AVX512 void h_avx512_rgb(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t ss,
                                    uint8_t *dst, ptrdiff_t ds, int rows, int channels) {
     const int C = channels;
@@ -342,6 +380,7 @@ static RS_AVX512 void h_avx512_rgb(const rs_fixed_coeffs *k, const uint8_t *src,
     const __m512i idx = _mm512_loadu_si512((const void *)index);
     const __mmask64 mask = keep;
     const __m128i half = _mm_set1_epi32(1 << (k->bits - 1));
+    const __m512i half16 = _mm512_set1_epi32(1 << (k->bits - 1));
     const __m128i shift = _mm_cvtsi32_si128(k->bits);
     const ptrdiff_t groups = k->stride / 8;
     const ptrdiff_t step = 8 * C;
@@ -361,29 +400,21 @@ static RS_AVX512 void h_avx512_rgb(const rs_fixed_coeffs *k, const uint8_t *src,
             const __m512i *wp = (const __m512i *)(k->packed + x * groups * 16);
             const int n = k->count[x] / 8;
             const uint8_t *p = s0 + (ptrdiff_t)k->start[x] * C;
-            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            __m512i a[8];
+            for (int i = 0; i < 8; i++) a[i] = _mm512_setzero_si512();
             for (int g = 0; g < n; g++) {
                 const __m512i wv = _mm512_loadu_si512((const void *)(wp + g));
                 const ptrdiff_t o = g * step;
-                RS_TAP8(a0, p);
-                RS_TAP8(a1, p + ss);
-                RS_TAP8(a2, p + 2 * ss);
-                RS_TAP8(a3, p + 3 * ss);
-                RS_TAP8(a4, p + 4 * ss);
-                RS_TAP8(a5, p + 5 * ss);
-                RS_TAP8(a6, p + 6 * ss);
-                RS_TAP8(a7, p + 7 * ss);
+                RS_TAP8(a[0], p);
+                RS_TAP8(a[1], p + ss);
+                RS_TAP8(a[2], p + 2 * ss);
+                RS_TAP8(a[3], p + 3 * ss);
+                RS_TAP8(a[4], p + 4 * ss);
+                RS_TAP8(a[5], p + 5 * ss);
+                RS_TAP8(a[6], p + 6 * ss);
+                RS_TAP8(a[7], p + 7 * ss);
             }
-            const int last = x == k->out_size - 1;
-            uint8_t *d = d0 + x * C;
-            store_pixel(d, RS_FINISH(a0), C, last);
-            store_pixel(d + ds, RS_FINISH(a1), C, last);
-            store_pixel(d + 2 * ds, RS_FINISH(a2), C, last);
-            store_pixel(d + 3 * ds, RS_FINISH(a3), C, last);
-            store_pixel(d + 4 * ds, RS_FINISH(a4), C, last);
-            store_pixel(d + 5 * ds, RS_FINISH(a5), C, last);
-            store_pixel(d + 6 * ds, RS_FINISH(a6), C, last);
-            store_pixel(d + 7 * ds, RS_FINISH(a7), C, last);
+            finish_rows8(a, half16, shift, d0 + x * C, ds, C, x == k->out_size - 1);
         }
     }
     for (; r < rows; r++) {
