@@ -388,7 +388,7 @@ static RS_AVX512 void h_avx512_rgb(const rs_fixed_coeffs *k, const uint8_t *src,
 #define RS_TAP8(acc, s)                                                                                     \
     acc = _mm512_dpwssd_epi32(acc,                                                                           \
                               _mm512_maskz_permutexvar_epi8(mask, idx,                                       \
-                                  _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)((s) + o)))), wv)
+                                  _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)((s) + o)))), wv)
 #define RS_FINISH(acc) \
     finish_pixel(_mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1)), half, shift)
 

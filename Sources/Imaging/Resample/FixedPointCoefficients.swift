@@ -32,14 +32,16 @@ struct FixedPointCoefficients {
         stride = padded
 
         var largest = 0.0, largestSum = 0.0
-        for i in 0 ..< windows.outSize {
-            var sum = 0.0
-            for k in 0 ..< windows.count[i] {
-                let w = abs(windows.weights[i * windows.stride + k])
-                largest = max(largest, w)
-                sum += w
+        windows.weights.withUnsafeBufferPointer { w in
+            for i in 0 ..< windows.outSize {
+                var sum = 0.0
+                for k in 0 ..< windows.count[i] {
+                    let v = abs(w[i * windows.stride + k])
+                    largest = max(largest, v)
+                    sum += v
+                }
+                largestSum = max(largestSum, sum)
             }
-            largestSum = max(largestSum, sum)
         }
         var bits = Self.maximumBits
         while bits > 1 {
@@ -52,27 +54,39 @@ struct FixedPointCoefficients {
         }
         self.bits = bits
 
-        start = Array(repeating: 0, count: outSize)
-        count = Array(repeating: 0, count: outSize)
-        weights = Array(repeating: 0, count: outSize * padded)
+        var start = [Int32](repeating: 0, count: outSize)
+        var count = [Int32](repeating: 0, count: outSize)
+        var weights = [Int16](repeating: 0, count: outSize * padded)
         let one = 1 << bits
-        for i in 0 ..< outSize {
-            let n = windows.count[i]
-            let paddedCount = tapMultiple == 1 ? n : (n + tapMultiple - 1) / tapMultiple * tapMultiple
-            let shift = max(0, windows.start[i] + paddedCount - windows.inSize)
-            var quantised = (0 ..< n).map { Int((windows.weights[i * windows.stride + $0] * Double(one)).rounded()) }
-            if n > 0 {
-                let error = one - quantised.reduce(0, +)
-                let biggest = quantised.indices.max { abs(quantised[$0]) < abs(quantised[$1]) }!
-                quantised[biggest] += error
+        let scale = Double(one)
+        let outputs = windows.outSize
+        windows.weights.withUnsafeBufferPointer { source in
+            weights.withUnsafeMutableBufferPointer { target in
+                for i in 0 ..< outputs {
+                    let n = windows.count[i]
+                    let paddedCount = tapMultiple == 1 ? n : (n + tapMultiple - 1) / tapMultiple * tapMultiple
+                    let shift = max(0, windows.start[i] + paddedCount - windows.inSize)
+                    let row = i * padded + shift
+                    var sum = 0, biggest = 0, biggestMagnitude = -1
+                    for k in 0 ..< n {
+                        let q = Int((source[i * windows.stride + k] * scale).rounded())
+                        target[row + k] = Int16(clamping: q)
+                        sum += q
+                        if abs(q) > biggestMagnitude { biggestMagnitude = abs(q); biggest = k }
+                    }
+                    if n > 0 {
+                        let corrected = Int(target[row + biggest]) + one - sum
+                        precondition(abs(corrected) <= Int(Int16.max), "resample weight out of int16 range")
+                        target[row + biggest] = Int16(corrected)
+                    }
+                    start[i] = Int32(windows.start[i] - shift)
+                    count[i] = Int32(paddedCount)
+                }
             }
-            for k in 0 ..< n {
-                precondition(abs(quantised[k]) <= Int(Int16.max), "resample weight out of int16 range")
-                weights[i * padded + shift + k] = Int16(quantised[k])
-            }
-            start[i] = Int32(windows.start[i] - shift)
-            count[i] = Int32(paddedCount)
         }
+        self.start = start
+        self.count = count
+        self.weights = weights
     }
 
     /// Adds the packed weights the horizontal kernel of `path` reads.

@@ -35,32 +35,38 @@ struct ResampleWindows {
         let support = filter.support * stretch
         // The widest window any output can have, clamped to the image.
         stride = min(Int((support * 2).rounded(.up)) + 1, inSize)
-        start = Array(repeating: 0, count: outSize)
-        count = Array(repeating: 0, count: outSize)
-        weights = Array(repeating: 0, count: outSize * stride)
+        var start = [Int](repeating: 0, count: outSize)
+        var count = [Int](repeating: 0, count: outSize)
+        var table = [Double](repeating: 0, count: outSize * stride)
         let inverseStretch = 1 / stretch
-        for i in 0 ..< outSize {
-            let centre = (Double(i) + 0.5) * scale
-            let first = max(Int((centre - support + 0.5).rounded(.down)), 0)
-            let end = min(Int((centre + support + 0.5).rounded(.down)), inSize)
-            let n = min(end - first, stride)
-            var total = 0.0
-            if filter == .lanczos3 {
-                total = Self.lanczosWindow(first: first, count: n, centre: centre, inverseStretch: inverseStretch,
-                                           into: &weights[(i * stride) ..< (i * stride + n)])
-            } else {
-                for k in 0 ..< n {
-                    let w = filter.weight((Double(first + k) - centre + 0.5) * inverseStretch)
-                    weights[i * stride + k] = w
-                    total += w
+        let stride = stride, outputs = outSize, inputs = inSize
+        table.withUnsafeMutableBufferPointer { weights in
+            for i in 0 ..< outputs {
+                let centre = (Double(i) + 0.5) * scale
+                let first = max(Int((centre - support + 0.5).rounded(.down)), 0)
+                let end = min(Int((centre + support + 0.5).rounded(.down)), inputs)
+                let n = min(end - first, stride)
+                var total = 0.0
+                if filter == .lanczos3 {
+                    total = Self.lanczosWindow(first: first, count: n, centre: centre, inverseStretch: inverseStretch,
+                                               into: weights.baseAddress! + i * stride)
+                } else {
+                    for k in 0 ..< n {
+                        let w = filter.weight((Double(first + k) - centre + 0.5) * inverseStretch)
+                        weights[i * stride + k] = w
+                        total += w
+                    }
                 }
+                if total != 0 {
+                    for k in 0 ..< n { weights[i * stride + k] /= total }
+                }
+                start[i] = first
+                count[i] = n
             }
-            if total != 0 {
-                for k in 0 ..< n { weights[i * stride + k] /= total }
-            }
-            start[i] = first
-            count[i] = n
         }
+        self.start = start
+        self.count = count
+        self.weights = table
     }
 
     /// Lanczos-3 weights of one window; returns their sum. The taps are
@@ -68,7 +74,7 @@ struct ResampleWindows {
     /// instead of two `sin` calls per tap (which dominated building a
     /// 49-tap table). The recurrence drifts by ~1e-15 per step.
     private static func lanczosWindow(first: Int, count: Int, centre: Double, inverseStretch: Double,
-                                      into weights: inout ArraySlice<Double>) -> Double {
+                                      into weights: UnsafeMutablePointer<Double>) -> Double {
         let x0 = (Double(first) - centre + 0.5) * inverseStretch
         let step = inverseStretch
         var s1 = sin(Double.pi * x0), c1 = cos(Double.pi * x0)
@@ -76,7 +82,6 @@ struct ResampleWindows {
         let ds1 = sin(Double.pi * step), dc1 = cos(Double.pi * step)
         let ds3 = sin(Double.pi * step / 3), dc3 = cos(Double.pi * step / 3)
         var total = 0.0
-        let base = weights.startIndex
         for k in 0 ..< count {
             let x = (Double(first + k) - centre + 0.5) * inverseStretch
             let w: Double
@@ -87,7 +92,7 @@ struct ResampleWindows {
             } else {
                 w = 3 * s1 * s3 / (Double.pi * Double.pi * x * x)
             }
-            weights[base + k] = w
+            weights[k] = w
             total += w
             (s1, c1) = (s1 * dc1 + c1 * ds1, c1 * dc1 - s1 * ds1)
             (s3, c3) = (s3 * dc3 + c3 * ds3, c3 * dc3 - s3 * ds3)

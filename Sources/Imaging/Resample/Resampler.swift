@@ -101,36 +101,65 @@ struct Resampler {
                         return p.assumingMemoryBound(to: UInt8.self)
                     }
 
-                    // Rows `needed`, `width` wide (or the source width when only the height changes).
-                    let middle: UnsafePointer<UInt8>
-                    if let horizontal {
-                        let target = vertical == nil ? outStripe : allocate(needed.count * outRowBytes)
-                        let chunk = premultiply ? allocate(Self.chunkRows * inRowBytes) : nil
-                        horizontal.withKernelCoefficients { k in
-                            for first in Swift.stride(from: needed.lowerBound, to: needed.upperBound, by: Self.chunkRows) {
-                                let n = min(Self.chunkRows, needed.upperBound - first)
-                                var rowsIn = UnsafePointer(src + first * inRowBytes)
-                                var readable = (inHeight - first - n) * inRowBytes
-                                if let chunk {
-                                    rs_premultiply_u8(rowsIn, chunk, n * inWidth, channels, path.kernelPath)
-                                    rowsIn = UnsafePointer(chunk)
-                                    readable = Self.slack
-                                }
-                                rs_horizontal_u8(k, rowsIn, inRowBytes, readable,
-                                                 target + (first - needed.lowerBound) * outRowBytes, outRowBytes,
-                                                 Int32(n), channels, horizontalPath.kernelPath)
-                            }
+                    // Converts input rows [first, first + n) and runs the horizontal pass into `target`.
+                    let chunk = premultiply && horizontal != nil ? allocate(Self.chunkRows * inRowBytes) : nil
+                    func horizontalRows(_ k: UnsafePointer<rs_fixed_coeffs>, first: Int, count n: Int,
+                                        into target: UnsafeMutablePointer<UInt8>) {
+                        var rowsIn = UnsafePointer(src + first * inRowBytes)
+                        var readable = (inHeight - first - n) * inRowBytes
+                        if let chunk {
+                            rs_premultiply_u8(rowsIn, chunk, n * inWidth, channels, path.kernelPath)
+                            rowsIn = UnsafePointer(chunk)
+                            readable = Self.slack
                         }
-                        middle = UnsafePointer(target)
-                    } else if premultiply {
-                        let copy = allocate(needed.count * inRowBytes)
-                        rs_premultiply_u8(src + needed.lowerBound * inRowBytes, copy, needed.count * inWidth, channels, path.kernelPath)
-                        middle = UnsafePointer(copy)
-                    } else {
-                        middle = src + needed.lowerBound * inRowBytes
+                        rs_horizontal_u8(k, rowsIn, inRowBytes, readable, target, outRowBytes,
+                                         Int32(n), channels, horizontalPath.kernelPath)
                     }
 
-                    if let vertical {
+                    if let horizontal, let vertical {
+                        // Both passes: the horizontal rows live in a window that slides
+                        // down with the vertical windows, small enough to stay in cache.
+                        var taps = 0
+                        for y in rows { taps = max(taps, Int(vertical.count[y])) }
+                        let capacity = taps + 2 * Self.chunkRows
+                        let window = allocate(capacity * outRowBytes)
+                        var windowFirst = needed.lowerBound, filled = needed.lowerBound
+                        horizontal.withKernelCoefficients { hk in
+                            vertical.withKernelCoefficients { vk in
+                                for y in rows {
+                                    let first = Int(vertical.start[y]), end = first + Int(vertical.count[y])
+                                    if end - windowFirst > capacity {
+                                        let keep = filled - first
+                                        if keep > 0 {
+                                            memmove(window, window + (first - windowFirst) * outRowBytes, keep * outRowBytes)
+                                        }
+                                        windowFirst = first
+                                        filled = max(filled, first)
+                                    }
+                                    while filled < end {
+                                        let n = min(Self.chunkRows, needed.upperBound - filled, windowFirst + capacity - filled)
+                                        horizontalRows(hk, first: filled, count: n, into: window + (filled - windowFirst) * outRowBytes)
+                                        filled += n
+                                    }
+                                    rs_vertical_u8(vk, Int32(y), Int32(y + 1), window, Int32(windowFirst), outRowBytes,
+                                                   out + y * outRowBytes, outRowBytes, outRowBytes, path.kernelPath)
+                                }
+                            }
+                        }
+                    } else if let horizontal {
+                        horizontal.withKernelCoefficients { k in
+                            for first in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: Self.chunkRows) {
+                                let n = min(Self.chunkRows, rows.upperBound - first)
+                                horizontalRows(k, first: first, count: n, into: out + first * outRowBytes)
+                            }
+                        }
+                    } else if let vertical {
+                        var middle = UnsafePointer(src + needed.lowerBound * inRowBytes)
+                        if premultiply {
+                            let copy = allocate(needed.count * inRowBytes)
+                            rs_premultiply_u8(middle, copy, needed.count * inWidth, channels, path.kernelPath)
+                            middle = UnsafePointer(copy)
+                        }
                         vertical.withKernelCoefficients { k in
                             rs_vertical_u8(k, Int32(rows.lowerBound), Int32(rows.upperBound),
                                            middle, Int32(needed.lowerBound), outRowBytes,
