@@ -175,7 +175,11 @@ void rs_pack_horizontal_weights(const rs_fixed_coeffs *k, int path, int channels
 
 void rs_premultiply_u8(const uint8_t *src, uint8_t *dst, size_t pixels, int channels, int path) {
 #if defined(__x86_64__)
-    if (channels == 4 && path != RS_PATH_PORTABLE) {
+    if (channels == 4 && path == RS_PATH_AVX512) {
+        rs_premultiply_rgba_avx512(src, dst, pixels);
+        return;
+    }
+    if (channels == 4 && path == RS_PATH_AVX2) {
         rs_premultiply_rgba_avx2(src, dst, pixels);
         return;
     }

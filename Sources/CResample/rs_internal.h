@@ -15,6 +15,7 @@ void rs_vertical_avx512(const rs_fixed_coeffs *k, int out_begin, int out_end,
                         const uint8_t *src, int src_first_row, ptrdiff_t src_stride,
                         uint8_t *dst, ptrdiff_t dst_stride, size_t row_bytes);
 void rs_premultiply_rgba_avx2(const uint8_t *src, uint8_t *dst, size_t pixels);
+void rs_premultiply_rgba_avx512(const uint8_t *src, uint8_t *dst, size_t pixels);
 #endif
 
 /// The scalar tail shared by every path, so tails round exactly like the vectors.
