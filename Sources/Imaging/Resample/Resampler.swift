@@ -7,9 +7,9 @@ import Foundation
 ///
 /// Each stripe runs the horizontal pass over just the input rows its output
 /// rows need (the few rows shared by neighbouring stripes are computed twice)
-/// and then the vertical pass, so stripes share nothing but read-only
-/// coefficients and every output byte is computed the same way whatever the
-/// thread count.
+/// into a small window that slides down with the vertical pass, so stripes
+/// share nothing but read-only coefficients and every output byte is
+/// computed the same way whatever the thread count.
 struct Resampler {
     let source: PixelBuffer
     let width: Int
