@@ -9,10 +9,19 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "SigV4", targets: ["SigV4"]),
+        .library(name: "ClassyAPI", targets: ["ClassyAPI"]),
+        .library(name: "ClassySandbox", targets: ["ClassySandbox"]),
         .executable(name: "asset-worker", targets: ["asset-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libpng-dev, libjpeg-dev, libgif-dev).
@@ -27,6 +36,38 @@ let package = Package(
         // Pixel buffers, format detection, decode limits and the three codecs.
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CPNG", "CJPEG", "CGIF"]),
 
+        // AWS Signature V4 query-string (pre-signed URL) signing and verification.
+        // Its own target because both the client side (tests) and the sandbox's
+        // object store need it, and it only needs swift-crypto.
+        .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
+        // The Classy API 2.0 client and the asset upload flow, on AsyncHTTPClient.
+        .target(
+            name: "ClassyAPI",
+            dependencies: [
+                "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // A local Classy (asset API + S3-compatible store) on Hummingbird, for
+        // development and end-to-end tests without credentials or a network.
+        .target(
+            name: "ClassySandbox",
+            dependencies: [
+                "SigV4",
+                "Imaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+
         .executableTarget(
             name: "asset-worker",
             dependencies: [
@@ -36,5 +77,14 @@ let package = Package(
         ),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Reference")]),
+        .testTarget(
+            name: "ClassyTests",
+            dependencies: [
+                "SigV4", "ClassyAPI", "ClassySandbox", "Imaging",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )
