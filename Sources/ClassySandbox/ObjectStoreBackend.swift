@@ -124,6 +124,9 @@ struct S3Endpoint {
         } catch {
             return Reply.s3Error(error.httpStatus, code: error.s3Code, message: error.message, resource: resource)
         }
+        guard headers["content-length"] != nil else {
+            return Reply.s3Error(411, code: "MissingContentLength", message: "You must provide the Content-Length HTTP header.", resource: resource)
+        }
         let faults = await state.faults
         if await state.roll(faults.s3ResetRate) {
             // Take some of the body, then drop the connection: the client sees a reset mid-upload.
