@@ -42,6 +42,14 @@ extension ClassyClient {
 
     enum PutOutcome { case stored, expired }
 
+    /// One PUT (with its retries) to a given URL, for tests of the store's refusals.
+    func putForTesting(_ bytes: [UInt8], to pending: PresignedAsset, contentType: ImageContentType) async throws(ClassyAPIError) -> PutOutcome {
+        let digest = Insecure.MD5.hash(data: bytes)
+        var n = 0
+        return try await put(bytes, to: pending, contentType: contentType, md5Base64: Data(digest).base64EncodedString(),
+                             md5Hex: digest.map { String(format: "%02x", $0) }.joined(), attempts: &n)
+    }
+
     private func put(_ bytes: [UInt8], to pending: PresignedAsset, contentType: ImageContentType, md5Base64: String, md5Hex: String,
                      attempts: inout Int) async throws(ClassyAPIError) -> PutOutcome {
         let label = "PUT \(redactedURL(pending.presignedPutURL)) (asset \(pending.id))"

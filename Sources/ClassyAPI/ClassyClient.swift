@@ -64,14 +64,15 @@ public final class ClassyClient: Sendable {
         var refreshed = false
         var rng = SystemRandomNumberGenerator()
         while true {
-            try await wrapCancellation(label) { try await self.limiter.acquire() }
             let token = try await tokens.token()
+            try await wrapCancellation(label) { try await self.limiter.acquire() }
             var headers = [("Authorization", "Bearer \(token.value)"), ("Accept", "application/json")]
             if json != nil { headers.append(("Content-Type", "application/json")) }
             let response: RawResponse
             do {
                 response = try await execute(method, url: url, headers: headers, body: json)
             } catch {
+                await limiter.release()
                 guard attempt + 1 < options.retry.maxAttempts else {
                     throw ClassyAPIError(.transport, message: "\(describeTransport(error))", request: label)
                 }
@@ -81,7 +82,7 @@ public final class ClassyClient: Sendable {
                 attempt += 1
                 continue
             }
-            if let rl = RateLimitState.parse(headers: response.headers) { await limiter.update(rl) }
+            await limiter.complete(RateLimitState.parse(headers: response.headers))
             switch response.status {
             case 200..<300:
                 return response

@@ -73,57 +73,71 @@ public struct RateLimitState: Sendable, Hashable {
 }
 
 /// Client-side limiter: spends the budget the server advertises and, once it
-/// is used up, holds every request until the window resets. Requests in flight
-/// are counted locally so concurrent callers cannot overshoot together.
+/// is used up, holds every request until the window resets.
+///
+/// Requests still in flight are subtracted from the last advertised
+/// `remaining` (the server may or may not have counted them yet, so this errs
+/// on the safe side), and until the first answer tells whether there is a
+/// limit at all, only one request is sent.
 public actor ClientRateLimiter {
     private var known: RateLimitState?
-    /// Requests that may still be sent in the current window.
-    private var budget: Int?
-    /// True after a reset we only inferred from the clock, until a response confirms the new window.
-    private var provisional = false
-    /// Safety margin after the advertised reset (the two clocks differ by up to a second).
+    /// nil until an answer came back; false when the server advertises no limit.
+    private var advertised: Bool?
+    private var outstanding = 0
+    /// After a reset inferred from the clock: requests sent since, until an answer of the new window.
+    private var provisionalSent: Int?
+    /// Margin after the advertised reset (the two clocks differ by up to a second).
     private let margin: TimeInterval
 
     public init(margin: TimeInterval = 1.0) { self.margin = margin }
 
-    /// Waits until a request may be sent, and counts it.
+    /// Waits until a request may be sent, and counts it as in flight.
     public func acquire() async throws {
         while true {
             let now = Date()
-            if let k = known, !provisional, now >= k.reset.addingTimeInterval(margin) {
-                budget = k.limit
-                provisional = true
-            }
-            guard let b = budget, let k = known else { return }
-            if b > 0 {
-                budget = b - 1
+            var wait: TimeInterval = 0.02
+            switch advertised {
+            case .some(false):
+                outstanding += 1
                 return
+            case .none:
+                if outstanding == 0 { outstanding += 1; return }
+            case .some(true):
+                guard let k = known else { outstanding += 1; return }
+                if provisionalSent == nil, now >= k.reset.addingTimeInterval(margin) { provisionalSent = 0 }
+                if let sent = provisionalSent {
+                    if sent < k.limit { provisionalSent = sent + 1; outstanding += 1; return }
+                } else if k.remaining - outstanding > 0 {
+                    outstanding += 1
+                    return
+                } else {
+                    wait = max(0.01, k.reset.addingTimeInterval(margin).timeIntervalSince(now))
+                }
             }
-            // Used up: wait for the reset, or (new window, nothing heard yet) for an answer.
-            let wait = provisional ? 0.05 : max(0.01, k.reset.addingTimeInterval(margin).timeIntervalSince(now))
             try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
         }
     }
 
-    /// Takes in what a response advertised.
-    public func update(_ state: RateLimitState) {
-        guard let k = known else {
-            known = state
-            budget = state.remaining
+    /// An answer came back; `state` is what it advertised (nil: no headers).
+    public func complete(_ state: RateLimitState?) {
+        outstanding = max(0, outstanding - 1)
+        guard let state else {
+            if advertised == nil { advertised = false }
             return
         }
-        if provisional {
-            known = state
-            budget = min(budget ?? state.remaining, state.remaining)
-            provisional = false
-        } else if abs(k.reset.timeIntervalSince(state.reset)) < 0.5 {
-            // Same window: answers arrive out of order, so trust the lowest count.
-            budget = min(budget ?? state.remaining, state.remaining)
+        advertised = true
+        guard let k = known else { known = state; return }
+        if abs(k.reset.timeIntervalSince(state.reset)) < 0.5 {
+            if provisionalSent == nil { known?.remaining = min(k.remaining, state.remaining) }
         } else if state.reset > k.reset {
+            // An answer from a newer window.
             known = state
-            budget = state.remaining
+            provisionalSent = nil
         }
     }
+
+    /// The request failed without an answer.
+    public func release() { outstanding = max(0, outstanding - 1) }
 
     public var current: RateLimitState? { known }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SigV4
 
 /// A local Classy: the asset API, eCards, appeal sets and an S3-compatible
@@ -29,15 +30,18 @@ public enum ClassySandbox {
             },
             logger: logger
         )
-        let task = Task { try await app.run() }
+        // A service group without signal handlers: `stop()` shuts it down
+        // gracefully (in-flight requests finish), the CLI can add signals itself.
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
+            await group.triggerGracefulShutdown()
             _ = await task.result
             throw SandboxStartError(message: "the sandbox did not start on \(configuration.host):\(configuration.port)")
         }
         base.value = "http://\(configuration.host):\(port)"
-        return RunningSandbox(baseURL: base.value, port: port, apps: configuration.apps, state: state, task: task)
+        return RunningSandbox(baseURL: base.value, port: port, apps: configuration.apps, state: state, group: group, task: task)
     }
 }
 
@@ -63,6 +67,7 @@ public struct RunningSandbox: Sendable {
     public let port: Int
     public let apps: [SandboxClientApp]
     let state: SandboxState
+    let group: ServiceGroup
     let task: Task<Void, any Error>
 
     /// The first app's client ID and secret (the one printed by the CLI).
@@ -71,7 +76,7 @@ public struct RunningSandbox: Sendable {
 
     /// Stops the server and waits for it to close.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 

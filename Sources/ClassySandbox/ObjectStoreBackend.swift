@@ -117,6 +117,8 @@ struct S3Endpoint {
         }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // HTTPTypes keeps Host as the `:authority` pseudo-header, outside `headers`.
+        if let authority = request.head.authority { headers["host"] = authority }
         let verifier = PresignVerifier(keys: [config.storeCredentials.accessKeyID: config.storeCredentials.secretAccessKey], region: config.region)
         let now = UTCTime(epochSeconds: await state.now)
         do throws(PresignVerificationError) {
@@ -133,7 +135,7 @@ struct S3Endpoint {
             var iterator = request.body.makeAsyncIterator()
             _ = try? await iterator.next()
             try? await context.channel.close()
-            throw CancellationError()
+            throw ConnectionDropped()
         }
         var req = request
         let body = try await req.collectBody(upTo: config.maxObjectBytes)
@@ -156,3 +158,6 @@ struct S3Endpoint {
         return Reply.bytes(status: 200, body: [], contentType: nil, headers: [("ETag", "\"\(md5)\"")])
     }
 }
+
+/// Thrown after a fault closed the connection on purpose: nothing to answer, nothing to log.
+struct ConnectionDropped: Error {}

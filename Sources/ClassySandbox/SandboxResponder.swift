@@ -66,6 +66,8 @@ struct SandboxResponder: HTTPResponder {
             }
         } catch let e as SandboxHTTPError {
             return Reply.error(e.status, e.message, headers: e.headers)
+        } catch let e as ConnectionDropped {
+            throw e
         } catch {
             context.logger.error("sandbox handler failed", metadata: ["error": "\(error)"])
             return Reply.error(500, "Internal Server Error")
