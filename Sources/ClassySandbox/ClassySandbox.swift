@@ -74,6 +74,16 @@ public struct RunningSandbox: Sendable {
     public var clientID: String { apps[0].clientID }
     public var clientSecret: String { apps[0].clientSecret }
 
+    /// What a command line prints so someone can point a client at the sandbox.
+    public var summary: String {
+        """
+        Classy sandbox listening on \(baseURL)
+        CLASSY_API_URL=\(baseURL)
+        CLASSY_CLIENT_ID=\(clientID)
+        CLASSY_CLIENT_SECRET=\(clientSecret)
+        """
+    }
+
     /// Stops the server and waits for it to close.
     public func stop() async {
         await group.triggerGracefulShutdown()

@@ -55,6 +55,9 @@ struct SandboxResponder: HTTPResponder {
                 let retry = String(faults.stormRetryAfterSeconds)
                 return Reply.error(503, "Service Unavailable", headers: rate + [("Retry-After", retry)])
             }
+            if await state.roll(faults.apiServerErrorRate) {
+                return Reply.error(500, "Internal Server Error (injected)", headers: rate)
+            }
             do {
                 let response = try await APIHandlers(state: state, config: config, store: store, processor: processor, baseURL: baseURL())
                     .handle(route, method: method, request: request)
