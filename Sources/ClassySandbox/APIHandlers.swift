@@ -11,6 +11,7 @@ struct APIHandlers {
     let processor: any SandboxImageProcessor
     let baseURL: String
 
+    /// `method` is one of `route.methods` (the responder answered 405 otherwise).
     func handle(_ route: APIRoute, method: String, request: Request) async throws -> Response {
         switch (route, method) {
         case (.assetURL, _): return try await createAsset(request)
@@ -40,8 +41,6 @@ struct APIHandlers {
         case (.appealSet(let id), _):
             guard let set = await state.appealSet(id) else { throw notFound("Appeal set") }
             return try await saveAppealSet(campaign: set.campaignID, existing: set, request)
-        default:
-            throw SandboxHTTPError(status: 405, message: "Method Not Allowed")
         }
     }
 

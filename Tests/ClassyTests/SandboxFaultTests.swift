@@ -48,3 +48,29 @@ final class SandboxFaultTests: XCTestCase {
         }
     }
 }
+
+final class RetryAfterTests: XCTestCase {
+    /// Backoff alone would be ~0.1 s here; two 503s asking for 1 s each must take 2 s.
+    func testStormRetryAfterIsWaitedOut() async throws {
+        var faults = SandboxFaults()
+        faults.stormRequests = 2
+        faults.stormRetryAfterSeconds = 1
+        try await withSandbox({ $0.faults = faults }) { sandbox, client in
+            _ = try await client.accessToken()
+            let start = ContinuousClock.now
+            let c = try await client.campaign(1001)
+            XCTAssertEqual(c.id, 1001)
+            XCTAssertGreaterThanOrEqual(ContinuousClock.now - start, .seconds(2))
+        }
+    }
+
+    /// 4xx answers are final: one request, no retry.
+    func testClientErrorsAreNotRetried() async throws {
+        try await withSandbox({ $0.rateLimit = SandboxRateLimit(limit: 100, windowSeconds: 60) }) { sandbox, client in
+            _ = await XCTAssertThrowsClassy(.notFound, status: 404) { try await client.asset(424242) }
+            let state = await client.rateLimit
+            // One request spent in the window: the 404 was not repeated.
+            XCTAssertEqual(state?.remaining, 99)
+        }
+    }
+}
