@@ -22,22 +22,39 @@ extension ClassyClient {
         var abandoned: [Int] = []
         var storeAttempts = 0
         for _ in 0..<max(1, options.maxURLRequests) {
-            let pending = try await createAssetURL(memberID: memberID, contentType: contentType)
-            let outcome = try await put(bytes, to: pending, contentType: contentType, md5Base64: md5Base64, md5Hex: md5Hex, attempts: &storeAttempts)
+            let pending: PresignedAsset
+            do { pending = try await createAssetURL(memberID: memberID, contentType: contentType) } catch {
+                var e = error
+                e.pendingAssetIDs = abandoned
+                throw e
+            }
+            let outcome: PutOutcome
+            do {
+                outcome = try await put(bytes, to: pending, contentType: contentType, md5Base64: md5Base64, md5Hex: md5Hex, attempts: &storeAttempts)
+                if outcome == .stored {
+                    let marked = try await markAssetUploaded(pending.id)
+                    let record = try await asset(pending.id)
+                    try verify(record, marked: marked, size: bytes.count, contentType: contentType)
+                    return UploadResult(asset: record, abandonedAssetIDs: abandoned, storeAttempts: storeAttempts)
+                }
+            } catch {
+                var e = error
+                e.pendingAssetIDs = abandoned + [pending.id]
+                throw e
+            }
             switch outcome {
             case .stored:
-                let marked = try await markAssetUploaded(pending.id)
-                let record = try await asset(pending.id)
-                try verify(record, marked: marked, size: bytes.count, contentType: contentType)
-                return UploadResult(asset: record, abandonedAssetIDs: abandoned, storeAttempts: storeAttempts)
+                continue
             case .expired:
                 logger.warning("pre-signed URL expired; abandoning the pending asset and asking for a new one", metadata: ["asset_id": "\(pending.id)"])
                 abandoned.append(pending.id)
             }
         }
-        throw ClassyAPIError(.urlExpired, status: 403,
-                             message: "every pre-signed URL expired before use; abandoned pending assets: \(abandoned)",
-                             request: "POST /2.0/assets/url")
+        var e = ClassyAPIError(.urlExpired, status: 403,
+                               message: "every pre-signed URL expired before use; abandoned pending assets: \(abandoned)",
+                               request: "POST /2.0/assets/url")
+        e.pendingAssetIDs = abandoned
+        throw e
     }
 
     enum PutOutcome { case stored, expired }

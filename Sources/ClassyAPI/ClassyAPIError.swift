@@ -32,6 +32,9 @@ public struct ClassyAPIError: Error, Sendable, Hashable, CustomStringConvertible
     public var message: String
     /// `PUT /2.0/assets/42` or `PUT <store>/bucket/key` (query removed).
     public var request: String
+    /// For a failed upload: every pending asset it created and left behind
+    /// (expired URLs and the one in use when it failed), so the caller can record them.
+    public var pendingAssetIDs: [Int] = []
 
     public init(_ code: Code, status: Int? = nil, message: String, request: String) {
         self.code = code

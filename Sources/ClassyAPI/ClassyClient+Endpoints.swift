@@ -78,6 +78,11 @@ extension ClassyClient {
         return try decode(AppealSet.self, r, "PUT /2.0/appeal-set/\(appealSetID)")
     }
 
+    /// Any paged collection of the API, read lazily as an async sequence.
+    public func pages<T: Decodable & Sendable>(_ type: T.Type, path: String, perPage: Int = 100) -> ClassyPages<T> {
+        ClassyPages(client: self, path: path, perPage: perPage)
+    }
+
     /// Fetches one page of a collection (`page` from 1, `per_page` ≤ 100).
     public func page<T: Decodable & Sendable>(_ type: T.Type, path: String, page: Int, perPage: Int) async throws(ClassyAPIError) -> CollectionPage<T> {
         let r = try await send(.GET, path, query: [("page", String(page)), ("per_page", String(min(max(perPage, 1), 100)))])

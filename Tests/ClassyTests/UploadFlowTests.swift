@@ -46,6 +46,7 @@ final class UploadFlowTests: XCTestCase {
         try await withSandbox({ $0.faults = faults }, options: { $0.maxURLRequests = 2 }) { _, client in
             let e = await XCTAssertThrowsClassy(.urlExpired) { try await client.uploadAsset(TestImages.gif, contentType: .gif) }
             XCTAssertTrue(e?.message.contains("abandoned pending assets") ?? false)
+            XCTAssertEqual(e?.pendingAssetIDs.count, 2)
         }
     }
 
@@ -94,6 +95,8 @@ final class UploadFlowTests: XCTestCase {
             }
             XCTAssertFalse(e?.description.contains("X-Amz-Signature") ?? true, "the signature must be redacted: \(String(describing: e))")
             XCTAssertTrue(e?.message.contains("SignatureDoesNotMatch") ?? false)
+            let stats = await sandbox.statistics()
+            XCTAssertEqual(stats.storePuts, 0, "a 403 is final: no PUT may have been stored or repeated")
         }
     }
 
