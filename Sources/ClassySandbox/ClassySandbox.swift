@@ -15,6 +15,10 @@ public enum ClassySandbox {
         processor: any SandboxImageProcessor = BasicSandboxImageProcessor(),
         logger: Logger = Logger(label: "classy-sandbox")
     ) async throws -> RunningSandbox {
+        var configuration = configuration
+        if configuration.reuseStoredApps, let dir = configuration.dataDirectory {
+            configuration.apps = try storedApps(in: dir, default: configuration.apps)
+        }
         let state = try SandboxState(dataDirectory: configuration.dataDirectory, faults: configuration.faults, seed: configuration.seed)
         let base = BaseURLBox()
         let baseURL: @Sendable () -> String = { base.value }
@@ -43,6 +47,19 @@ public enum ClassySandbox {
         base.value = "http://\(configuration.host):\(port)"
         return RunningSandbox(baseURL: base.value, port: port, apps: configuration.apps, state: state, group: group, task: task)
     }
+}
+
+/// Loads `apps.json` from the data directory, or writes `apps` there (owner-only).
+func storedApps(in dir: URL, default apps: [SandboxClientApp]) throws -> [SandboxClientApp] {
+    let file = dir.appendingPathComponent("apps.json")
+    if let data = try? Data(contentsOf: file), let stored = try? JSONDecoder().decode([SandboxClientApp].self, from: data), !stored.isEmpty {
+        return stored
+    }
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try JSONEncoder().encode(apps).write(to: file, options: .atomic)
+    // The file holds client secrets.
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+    return apps
 }
 
 public struct SandboxStartError: Error, Sendable, CustomStringConvertible {

@@ -24,6 +24,18 @@ public enum SandboxObjectStore: Sendable, Hashable {
     case external(endpoint: String, bucket: String, region: String, credentials: SigV4Credentials)
 }
 
+extension SandboxObjectStore {
+    /// An external store with credentials from `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_REGION`; moto accepts the placeholders
+    /// used when they are unset.
+    public static func external(endpoint: String, bucket: String,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) -> SandboxObjectStore {
+        .external(endpoint: endpoint, bucket: bucket, region: environment["AWS_REGION"] ?? "us-east-1",
+                  credentials: SigV4Credentials(accessKeyID: environment["AWS_ACCESS_KEY_ID"] ?? "AKIDSANDBOXEXTERNAL",
+                                                secretAccessKey: environment["AWS_SECRET_ACCESS_KEY"] ?? "sandbox-external-secret"))
+    }
+}
+
 /// Rate limiting as the Classy API advertises it: a fixed window per token.
 public struct SandboxRateLimit: Sendable, Hashable {
     public var limit: Int
@@ -55,6 +67,9 @@ public struct SandboxConfiguration: Sendable {
     /// Seed of the fault injector's random numbers, so a failing run can be replayed.
     public var seed: UInt64 = 0x5EED
     public var maxObjectBytes: Int = 20 << 20
+    /// With a data directory: keep the OAuth apps in `apps.json` (mode 600) and
+    /// reuse them on the next start, so printed credentials stay valid.
+    public var reuseStoredApps = true
 
     public init(apps: [SandboxClientApp] = [SandboxClientApp.generated()]) {
         self.apps = apps

@@ -160,7 +160,11 @@ final class UploadFlowTests: XCTestCase {
             id = try await client.uploadAsset(bytes, contentType: .png).asset.id
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("state.json").path))
-        try await withSandbox({ $0.dataDirectory = dir; $0.apps = [app] }) { sandbox, client in
+        // A second start with freshly generated apps still gets the stored ones.
+        try await withSandbox({ $0.dataDirectory = dir }) { sandbox, client in
+            XCTAssertEqual(sandbox.clientID, app.clientID)
+            let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("apps.json").path)
+            XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
             let asset = try await client.asset(id)
             XCTAssertEqual(asset.state, "uploaded")
             let stored = await sandbox.objectBytes(assetID: id)
