@@ -11,11 +11,20 @@ let package = Package(
     products: [
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "AssetPipeline", targets: ["AssetPipeline"]),
+        .library(name: "SigV4", targets: ["SigV4"]),
+        .library(name: "ClassyAPI", targets: ["ClassyAPI"]),
+        .library(name: "ClassySandbox", targets: ["ClassySandbox"]),
         .executable(name: "asset-worker", targets: ["asset-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libpng-dev, libjpeg-dev, libgif-dev).
@@ -36,7 +45,42 @@ let package = Package(
         // Parent/child asset records, local processing plans, and (later) the upload flow.
         .target(
             name: "AssetPipeline",
-            dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Imaging", "ClassyAPI", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
+        // AWS Signature V4 query-string (pre-signed URL) signing and verification.
+        // Its own target because both the client side (tests) and the sandbox's
+        // object store need it, and it only needs swift-crypto.
+        .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
+        // The Classy API 2.0 client and the asset upload flow, on AsyncHTTPClient.
+        .target(
+            name: "ClassyAPI",
+            dependencies: [
+                "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
+        // A local Classy (asset API + S3-compatible store) on Hummingbird, for
+        // development and end-to-end tests without credentials or a network.
+        .target(
+            name: "ClassySandbox",
+            dependencies: [
+                "SigV4",
+                "Imaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
 
         .executableTarget(
@@ -44,7 +88,10 @@ let package = Package(
             dependencies: [
                 "Imaging",
                 "AssetPipeline",
+                "ClassyAPI",
+                "ClassySandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -53,7 +100,19 @@ let package = Package(
             dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Reference")]
         ),
-        .testTarget(name: "AssetPipelineTests", dependencies: ["AssetPipeline"]),
+        .testTarget(name: "AssetPipelineTests", dependencies: ["AssetPipeline", "ClassyAPI"]),
+        .testTarget(
+            name: "ClassyTests",
+            dependencies: [
+                "SigV4", "ClassyAPI", "ClassySandbox", "Imaging",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )
 

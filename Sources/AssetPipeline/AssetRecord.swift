@@ -1,3 +1,4 @@
+import ClassyAPI
 import Foundation
 
 /// An asset's identity: a local placeholder until the upload gives it a Classy id.

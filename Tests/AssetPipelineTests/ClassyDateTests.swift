@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import AssetPipeline
+import ClassyAPI
 
 final class ClassyDateTests: XCTestCase {
     func testFormatsInUTCWithTheAPIsOffsetForm() {

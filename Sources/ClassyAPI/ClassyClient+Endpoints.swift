@@ -1,0 +1,125 @@
+import Foundation
+import NIOHTTP1
+
+extension ClassyClient {
+    // MARK: assets
+
+    /// `POST /2.0/assets/url`: creates a pending asset and returns its pre-signed PUT URL.
+    public func createAssetURL(memberID: Int? = nil, contentType: ImageContentType? = nil) async throws(ClassyAPIError) -> PresignedAsset {
+        guard let member = memberID ?? configuration.memberID else {
+            throw ClassyAPIError(.configuration, message: "a member ID is required to create assets (CLASSY_MEMBER_ID)", request: "POST /2.0/assets/url")
+        }
+        var body = "{\"member_id\":\(member)"
+        if options.sendContentTypeHint, let contentType { body += ",\"content_type\":\"\(contentType.rawValue)\"" }
+        body += "}"
+        let r = try await send(.POST, "/2.0/assets/url", json: Array(body.utf8))
+        return try decode(PresignedAsset.self, r, "POST /2.0/assets/url")
+    }
+
+    /// `PUT /2.0/assets/{id}` with `{"state":"uploaded"}`.
+    public func markAssetUploaded(_ id: Int) async throws(ClassyAPIError) -> Asset {
+        let r = try await send(.PUT, "/2.0/assets/\(id)", json: Array("{\"state\":\"uploaded\"}".utf8))
+        return try decode(Asset.self, r, "PUT /2.0/assets/\(id)")
+    }
+
+    public func asset(_ id: Int) async throws(ClassyAPIError) -> Asset {
+        try decode(Asset.self, try await send(.GET, "/2.0/assets/\(id)"), "GET /2.0/assets/\(id)")
+    }
+
+    public func assetChildren(_ id: Int) async throws(ClassyAPIError) -> [Asset] {
+        try decode([Asset].self, try await send(.GET, "/2.0/assets/\(id)/children"), "GET /2.0/assets/\(id)/children")
+    }
+
+    /// `POST /2.0/assets/{id}/process`; thumbnails answer with a list, the
+    /// other actions with one child, returned here as a one-element list.
+    public func processAsset(_ id: Int, _ action: AssetProcessAction) async throws(ClassyAPIError) -> [Asset] {
+        let label = "POST /2.0/assets/\(id)/process"
+        let r = try await send(.POST, "/2.0/assets/\(id)/process", json: Array(action.body.utf8))
+        if case .thumbnails = action { return try decode([Asset].self, r, label) }
+        return [try decode(Asset.self, r, label)]
+    }
+
+    // MARK: campaigns, eCards, appeal sets
+
+    public func campaign(_ id: Int, withLogo: Bool = true) async throws(ClassyAPIError) -> Campaign {
+        let r = try await send(.GET, "/2.0/campaigns/\(id)", query: withLogo ? [("with", "logo")] : [])
+        return try decode(Campaign.self, r, "GET /2.0/campaigns/\(id)")
+    }
+
+    public func createECard(campaignID: Int, _ input: ECardInput) async throws(ClassyAPIError) -> ECard {
+        let r = try await send(.POST, "/2.0/campaigns/\(campaignID)/ecards", json: try encode(input))
+        return try decode(ECard.self, r, "POST /2.0/campaigns/\(campaignID)/ecards")
+    }
+
+    /// Every eCard of a campaign, fetched page by page as the sequence is read.
+    public func eCards(campaignID: Int, perPage: Int = 100) -> ClassyPages<ECard> {
+        ClassyPages(client: self, path: "/2.0/campaigns/\(campaignID)/ecards", perPage: perPage)
+    }
+
+    public func eCard(_ id: Int) async throws(ClassyAPIError) -> ECard {
+        try decode(ECard.self, try await send(.GET, "/2.0/ecards/\(id)"), "GET /2.0/ecards/\(id)")
+    }
+
+    public func updateECard(_ id: Int, _ input: ECardInput) async throws(ClassyAPIError) -> ECard {
+        try decode(ECard.self, try await send(.PUT, "/2.0/ecards/\(id)", json: try encode(input)), "PUT /2.0/ecards/\(id)")
+    }
+
+    public func deleteECard(_ id: Int) async throws(ClassyAPIError) {
+        _ = try await send(.DELETE, "/2.0/ecards/\(id)")
+    }
+
+    public func appealSet(campaignID: Int) async throws(ClassyAPIError) -> AppealSet {
+        try decode(AppealSet.self, try await send(.GET, "/2.0/campaigns/\(campaignID)/appeal-set"), "GET /2.0/campaigns/\(campaignID)/appeal-set")
+    }
+
+    /// `PUT /2.0/appeal-set/{id}` setting the Facebook thumbnail asset.
+    public func setAppealSetFacebookAsset(appealSetID: Int, assetID: Int) async throws(ClassyAPIError) -> AppealSet {
+        let r = try await send(.PUT, "/2.0/appeal-set/\(appealSetID)", json: Array("{\"facebook_asset_id\":\(assetID)}".utf8))
+        return try decode(AppealSet.self, r, "PUT /2.0/appeal-set/\(appealSetID)")
+    }
+
+    /// Any paged collection of the API, read lazily as an async sequence.
+    public func pages<T: Decodable & Sendable>(_ type: T.Type, path: String, perPage: Int = 100) -> ClassyPages<T> {
+        ClassyPages(client: self, path: path, perPage: perPage)
+    }
+
+    /// Fetches one page of a collection (`page` from 1, `per_page` ≤ 100).
+    public func page<T: Decodable & Sendable>(_ type: T.Type, path: String, page: Int, perPage: Int) async throws(ClassyAPIError) -> CollectionPage<T> {
+        let r = try await send(.GET, path, query: [("page", String(page)), ("per_page", String(min(max(perPage, 1), 100)))])
+        return try decode(CollectionPage<T>.self, r, "GET \(path)")
+    }
+
+    func encode<T: Encodable>(_ value: T) throws(ClassyAPIError) -> [UInt8] {
+        do { return Array(try JSONEncoder().encode(value)) } catch {
+            throw ClassyAPIError(.invalidResponse, message: "cannot encode \(T.self)", request: "encode")
+        }
+    }
+}
+
+/// A paged collection read lazily: one `GET` per page, as the elements are consumed.
+public struct ClassyPages<Element: Decodable & Sendable>: AsyncSequence, Sendable {
+    let client: ClassyClient
+    let path: String
+    let perPage: Int
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let pages: ClassyPages
+        var nextPage = 1
+        var buffer: [Element] = []
+        var done = false
+
+        public mutating func next() async throws -> Element? {
+            while buffer.isEmpty {
+                if done { return nil }
+                let p = try await pages.client.page(Element.self, path: pages.path, page: nextPage, perPage: pages.perPage)
+                buffer = p.data.reversed()
+                let current = p.currentPage ?? nextPage
+                done = p.data.isEmpty || (p.lastPage.map { current >= $0 } ?? (p.nextPageURL == nil))
+                nextPage = current + 1
+            }
+            return buffer.popLast()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pages: self) }
+}

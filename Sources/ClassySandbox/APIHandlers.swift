@@ -1,0 +1,320 @@
+import Foundation
+import Hummingbird
+import Imaging
+import SigV4
+
+/// The `/2.0/...` endpoints, after authentication and rate limiting.
+struct APIHandlers {
+    let state: SandboxState
+    let config: SandboxConfiguration
+    let store: ObjectStoreBackend
+    let processor: any SandboxImageProcessor
+    let baseURL: String
+
+    /// `method` is one of `route.methods` (the responder answered 405 otherwise).
+    func handle(_ route: APIRoute, method: String, request: Request) async throws -> Response {
+        switch (route, method) {
+        case (.assetURL, _): return try await createAsset(request)
+        case (.asset(let id), "GET"): return Reply.json(render(try await existingAsset(id)))
+        case (.asset(let id), _): return try await updateAsset(id, request)
+        case (.assetChildren(let id), _):
+            _ = try await existingAsset(id)
+            return Reply.json(.array(await state.children(of: id).map(render)))
+        case (.assetProcess(let id), _): return try await process(id, request)
+        case (.campaign(let id), _): return try await campaign(id, request)
+        case (.campaignECards(let id), "GET"): return try await listECards(id, request)
+        case (.campaignECards(let id), _): return try await createECard(id, request)
+        case (.eCard(let id), "GET"): return Reply.json(render(try await existingECard(id)))
+        case (.eCard(let id), "PUT"): return try await updateECard(id, request)
+        case (.eCard(let id), _):
+            _ = try await existingECard(id)
+            try await state.deleteECard(id)
+            return Reply.json(.object([]))
+        case (.campaignAppealSet(let id), "GET"):
+            _ = try await existingCampaign(id)
+            // Documented: 200 with empty values when none was created.
+            return Reply.json(render(await state.appealSet(campaign: id) ?? SandboxAppealSet(id: 0, campaignID: id), emptyID: true))
+        case (.campaignAppealSet(let id), _): return try await saveAppealSet(campaign: id, existing: nil, request)
+        case (.appealSet(let id), "GET"):
+            guard let set = await state.appealSet(id) else { throw notFound("Appeal set") }
+            return Reply.json(render(set))
+        case (.appealSet(let id), _):
+            guard let set = await state.appealSet(id) else { throw notFound("Appeal set") }
+            return try await saveAppealSet(campaign: set.campaignID, existing: set, request)
+        }
+    }
+
+    // MARK: assets
+
+    struct CreateAssetBody: Decodable {
+        var memberId: Int
+        /// Sandbox extension: when given, the URL signs this content type.
+        var contentType: String?
+    }
+
+    private func createAsset(_ request: Request) async throws -> Response {
+        let body = try await decodeBody(CreateAssetBody.self, from: request)
+        if let ct = body.contentType, ImageFormat(mimeType: ct) == nil {
+            throw SandboxHTTPError(status: 400, message: "Unsupported content_type: only image/png, image/jpeg and image/gif")
+        }
+        let id = await state.nextID()
+        let ext = body.contentType.flatMap { ImageFormat(mimeType: $0)?.fileExtension }.map { "." + $0 } ?? ""
+        let key = "assets/\(id)-\(randomToken(6))\(ext)"
+        let asset = SandboxAsset(id: id, parentID: nil, createdBy: body.memberId, state: "pending", contentType: nil,
+                                 signedContentType: body.contentType, size: nil, createdAt: await state.now, type: nil, objectKey: key)
+        try await state.put(asset)
+        let url = await store.presignPut(key: key, contentType: body.contentType, expired: await state.takeExpiredPresign())
+        return Reply.json(.object([("id", .int(id)), ("presigned_put_url", .string(url))]))
+    }
+
+    struct UpdateAssetBody: Decodable { var state: String }
+
+    private func updateAsset(_ id: Int, _ request: Request) async throws -> Response {
+        var asset = try await existingAsset(id)
+        let body = try await decodeBody(UpdateAssetBody.self, from: request)
+        guard body.state == "uploaded" else {
+            throw SandboxHTTPError(status: 400, message: "Invalid state: only 'uploaded' can be set")
+        }
+        guard let object = try await store.head(asset.objectKey) else {
+            throw SandboxHTTPError(status: 400, message: "The asset has not been uploaded yet")
+        }
+        if asset.state == "pending" {
+            asset.state = "uploaded"
+            asset.uploadedTransitions += 1
+        }
+        asset.contentType = object.contentType
+        asset.size = object.size
+        try await state.put(asset)
+        return Reply.json(render(asset))
+    }
+
+    struct ProcessBody: Decodable {
+        var action: String
+        var arguments: ProcessArguments?
+    }
+
+    /// `arguments` is an array for thumbnails and an object otherwise.
+    enum ProcessArguments: Decodable {
+        case list([Box])
+        case one(Box)
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let l = try? c.decode([Box].self) { self = .list(l) } else { self = .one(try c.decode(Box.self)) }
+        }
+    }
+
+    struct Box: Decodable { var x: Int?; var y: Int?; var width: Int?; var height: Int?; var angle: Int? }
+
+    private func process(_ id: Int, _ request: Request) async throws -> Response {
+        let parent = try await existingAsset(id)
+        let body = try await decodeBody(ProcessBody.self, from: request)
+        guard ["thumbnails", "crop", "scale", "rotate"].contains(body.action) else {
+            throw SandboxHTTPError(status: 400, message: "Unknown action '\(body.action)': use thumbnails, crop, scale or rotate")
+        }
+        guard parent.state == "uploaded" else {
+            throw SandboxHTTPError(status: 400, message: "Asset must be in an 'uploaded' state to be processed")
+        }
+        guard let bytes = try await store.bytes(parent.objectKey) else {
+            throw SandboxHTTPError(status: 400, message: "The asset's object is missing from the store")
+        }
+        let info: ImageInfo
+        do { info = try ImageDecoder.probe(bytes) } catch {
+            throw SandboxHTTPError(status: 400, message: "The asset is not a readable image: \(error)")
+        }
+        func positive(_ v: Int?, _ name: String) throws -> Int {
+            guard let v, v > 0, v <= 10_000 else { throw SandboxHTTPError(status: 400, message: "arguments.\(name) must be an integer between 1 and 10000") }
+            return v
+        }
+        var actions: [SandboxProcessAction] = []
+        switch (body.action, body.arguments) {
+        case ("thumbnails", .list(let sizes)?) where !sizes.isEmpty:
+            for s in sizes { actions.append(.thumbnail(width: try positive(s.width, "width"), height: try positive(s.height, "height"))) }
+        case ("crop", .one(let b)?):
+            guard let x = b.x, let y = b.y, x >= 0, y >= 0 else { throw SandboxHTTPError(status: 400, message: "arguments.x and arguments.y must be non-negative integers") }
+            let w = try positive(b.width, "width"), h = try positive(b.height, "height")
+            guard x + w <= info.width, y + h <= info.height else {
+                throw SandboxHTTPError(status: 400, message: "Crop box (\(x), \(y), \(w)x\(h)) lies outside the \(info.width)x\(info.height) image")
+            }
+            actions.append(.crop(x: x, y: y, width: w, height: h))
+        case ("scale", .one(let b)?):
+            actions.append(.scale(width: try positive(b.width, "width"), height: try positive(b.height, "height")))
+        case ("rotate", .one(let b)?):
+            guard let a = b.angle, a % 90 == 0 else { throw SandboxHTTPError(status: 400, message: "arguments.angle must be a multiple of 90") }
+            actions.append(.rotate(angle: ((a % 360) + 360) % 360))
+        default:
+            throw SandboxHTTPError(status: 400, message: "Invalid arguments for action '\(body.action)'")
+        }
+        var children: [JSON] = []
+        for action in actions {
+            let output: [UInt8]
+            do { output = try await processor.process(bytes, format: info.format, action: action) } catch let e as SandboxHTTPError {
+                throw e
+            } catch {
+                throw SandboxHTTPError(status: 500, message: "Processing failed: \(error)")
+            }
+            let childID = await state.nextID()
+            let key = "assets/\(childID)-\(randomToken(6)).\(info.format.fileExtension)"
+            try await store.put(key, bytes: output, contentType: info.format.mimeType)
+            let child = SandboxAsset(id: childID, parentID: parent.id, createdBy: parent.createdBy, state: "processed",
+                                     contentType: info.format.mimeType, signedContentType: nil, size: output.count,
+                                     createdAt: await state.now, type: action.typeName, objectKey: key)
+            try await state.put(child)
+            children.append(render(child))
+        }
+        return Reply.json(body.action == "thumbnails" ? .array(children) : children[0])
+    }
+
+    private func existingAsset(_ id: Int) async throws -> SandboxAsset {
+        guard let a = await state.asset(id) else { throw notFound("Asset") }
+        return a
+    }
+
+    private func render(_ a: SandboxAsset) -> JSON {
+        var fields: [(String, JSON)] = [
+            ("id", .int(a.id)), ("parent_id", .optional(a.parentID)), ("created_by", .int(a.createdBy)),
+            ("state", .string(a.state)), ("cdn_url", .string(store.cdnURL(a.objectKey))),
+            ("content_type", .optional(a.contentType)),
+        ]
+        if let t = a.type { fields.append(("type", .string(t))) }
+        fields += [("size", .optional(a.size)), ("created_at", .string(classyDate(a.createdAt)))]
+        return .object(fields)
+    }
+
+    // MARK: campaigns, eCards, appeal sets
+
+    private func existingCampaign(_ id: Int) async throws -> SandboxCampaign {
+        guard let c = await state.campaign(id) else { throw notFound("Campaign") }
+        return c
+    }
+
+    private func campaign(_ id: Int, _ request: Request) async throws -> Response {
+        let c = try await existingCampaign(id)
+        let query = SigV4.parseQuery(request.rawTarget.query)
+        let with = Set((query["with"] ?? "").split(separator: ",").map { String($0) })
+        var fields: [(String, JSON)] = [("id", .int(c.id)), ("name", .string(c.name)), ("logo_id", .optional(c.logoID))]
+        let logo = await c.logoID.asyncMap { await state.asset($0) } ?? nil
+        fields.append(("logo_url", .optional(logo.map { store.cdnURL($0.objectKey) })))
+        if with.contains("logo") { fields.append(("logo", logo.map(render) ?? .null)) }
+        return Reply.json(.object(fields))
+    }
+
+    struct ECardBody: Decodable { var assetId: Int?; var imageUrl: String?; var order: Int? }
+
+    private func createECard(_ campaignID: Int, _ request: Request) async throws -> Response {
+        _ = try await existingCampaign(campaignID)
+        let body = try await decodeBody(ECardBody.self, from: request)
+        guard body.assetId != nil || body.imageUrl != nil else {
+            throw SandboxHTTPError(status: 400, message: "Either asset_id or image_url must be set")
+        }
+        guard await state.ecards(campaign: campaignID).count < 4 else {
+            throw SandboxHTTPError(status: 400, message: "A campaign supports at most 4 eCards")
+        }
+        try await checkECardAsset(body.assetId)
+        let card = SandboxECard(id: await state.nextID(), campaignID: campaignID, assetID: body.assetId, imageURL: body.imageUrl, order: body.order)
+        try await state.put(card)
+        return Reply.json(render(card))
+    }
+
+    private func updateECard(_ id: Int, _ request: Request) async throws -> Response {
+        var card = try await existingECard(id)
+        let body = try await decodeBody(ECardBody.self, from: request)
+        guard body.assetId != nil || body.imageUrl != nil else {
+            throw SandboxHTTPError(status: 400, message: "Either asset_id or image_url must be set")
+        }
+        try await checkECardAsset(body.assetId)
+        card.assetID = body.assetId
+        card.imageURL = body.imageUrl
+        if let o = body.order { card.order = o }
+        try await state.put(card)
+        return Reply.json(render(card))
+    }
+
+    /// eCards are documented as 600x400: an asset of another size is refused.
+    private func checkECardAsset(_ id: Int?) async throws {
+        guard let id else { return }
+        guard let asset = await state.asset(id), asset.state != "pending" else {
+            throw SandboxHTTPError(status: 400, message: "asset_id \(id) is not an uploaded asset")
+        }
+        if let bytes = try await store.bytes(asset.objectKey), let info = try? ImageDecoder.probe(bytes),
+           info.width != 600 || info.height != 400 {
+            throw SandboxHTTPError(status: 400, message: "eCard images must be 600x400 pixels (got \(info.width)x\(info.height))")
+        }
+    }
+
+    private func listECards(_ campaignID: Int, _ request: Request) async throws -> Response {
+        _ = try await existingCampaign(campaignID)
+        let all = await state.ecards(campaign: campaignID).map(render)
+        return Reply.json(page(all, request: request, path: "/2.0/campaigns/\(campaignID)/ecards"))
+    }
+
+    private func existingECard(_ id: Int) async throws -> SandboxECard {
+        guard let c = await state.ecard(id) else { throw notFound("eCard") }
+        return c
+    }
+
+    private func render(_ c: SandboxECard) -> JSON {
+        .object([("id", .int(c.id)), ("asset_id", .optional(c.assetID)), ("campaign_id", .int(c.campaignID)),
+                 ("image_url", .optional(c.imageURL)), ("order", .optional(c.order))])
+    }
+
+    struct AppealSetBody: Decodable {
+        var emailBody: String?; var emailSubject: String?; var facebookAssetId: Int?
+        var facebookVideoUrl: String?; var twitterText: String?; var smsText: String?
+    }
+
+    private func saveAppealSet(campaign: Int, existing: SandboxAppealSet?, _ request: Request) async throws -> Response {
+        _ = try await existingCampaign(campaign)
+        let body = try await decodeBody(AppealSetBody.self, from: request)
+        var set: SandboxAppealSet
+        if let existing { set = existing } else if await state.appealSet(campaign: campaign) != nil {
+            throw SandboxHTTPError(status: 400, message: "The campaign already has an appeal set")
+        } else {
+            set = SandboxAppealSet(id: await state.nextID(), campaignID: campaign)
+        }
+        if let a = body.facebookAssetId {
+            guard let asset = await state.asset(a), asset.state != "pending" else {
+                throw SandboxHTTPError(status: 400, message: "facebook_asset_id \(a) is not an uploaded asset")
+            }
+            set.facebookAssetID = a
+        }
+        if let v = body.emailBody { set.emailBody = v }
+        if let v = body.emailSubject { set.emailSubject = v }
+        if let v = body.facebookVideoUrl { set.facebookVideoURL = v }
+        if let v = body.twitterText { set.twitterText = v }
+        if let v = body.smsText { set.smsText = v }
+        try await state.put(set)
+        return Reply.json(render(set))
+    }
+
+    private func render(_ s: SandboxAppealSet, emptyID: Bool = false) -> JSON {
+        .object([("id", emptyID ? .null : .int(s.id)), ("campaign_id", .int(s.campaignID)),
+                 ("email_body", .optional(s.emailBody)), ("email_subject", .optional(s.emailSubject)),
+                 ("facebook_asset_id", .optional(s.facebookAssetID)), ("facebook_video_url", .optional(s.facebookVideoURL)),
+                 ("facebook_image_url", .null), ("twitter_text", .optional(s.twitterText)), ("sms_text", .optional(s.smsText))])
+    }
+
+    /// The documented collection object around `items`.
+    private func page(_ items: [JSON], request: Request, path: String) -> JSON {
+        let q = SigV4.parseQuery(request.rawTarget.query)
+        let perPage = min(max(Int(q["per_page"] ?? "") ?? 20, 1), 100)
+        let current = max(Int(q["page"] ?? "") ?? 1, 1)
+        let last = max((items.count + perPage - 1) / perPage, 1)
+        let start = min((current - 1) * perPage, items.count)
+        let slice = Array(items[start..<min(start + perPage, items.count)])
+        let link = { (p: Int) -> JSON in .string("\(baseURL)\(path)?page=\(p)&per_page=\(perPage)") }
+        return .object([
+            ("total", .int(items.count)), ("per_page", .int(perPage)), ("current_page", .int(current)), ("last_page", .int(last)),
+            ("next_page_url", current < last ? link(current + 1) : .null), ("prev_page_url", current > 1 ? link(current - 1) : .null),
+            ("from", slice.isEmpty ? .null : .int(start + 1)), ("to", slice.isEmpty ? .null : .int(start + slice.count)),
+            ("data", .array(slice)),
+        ])
+    }
+
+    private func notFound(_ what: String) -> SandboxHTTPError { SandboxHTTPError(status: 404, message: "\(what) not found") }
+}
+
+extension Optional {
+    func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self { case .some(let w): try await f(w); case .none: nil }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SigV4
+
+/// A local Classy: the asset API, eCards, appeal sets and an S3-compatible
+/// store on loopback. Start it, use `baseURL` and the credentials, stop it.
+public enum ClassySandbox {
+    /// Binds (port 0 picks a free one), starts serving, and returns once the
+    /// port is known.
+    public static func start(
+        _ configuration: SandboxConfiguration = SandboxConfiguration(),
+        processor: any SandboxImageProcessor = BasicSandboxImageProcessor(),
+        logger: Logger = Logger(label: "classy-sandbox")
+    ) async throws -> RunningSandbox {
+        var configuration = configuration
+        if configuration.reuseStoredApps, let dir = configuration.dataDirectory {
+            configuration.apps = try storedApps(in: dir, default: configuration.apps)
+        }
+        let state = try SandboxState(dataDirectory: configuration.dataDirectory, faults: configuration.faults, seed: configuration.seed)
+        let base = BaseURLBox()
+        let baseURL: @Sendable () -> String = { base.value }
+        let store = ObjectStoreBackend(state: state, config: configuration, baseURL: baseURL)
+        let responder = SandboxResponder(state: state, config: configuration, store: store, processor: processor, baseURL: baseURL)
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "classy-sandbox"),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: logger
+        )
+        // A service group without signal handlers: `stop()` shuts it down
+        // gracefully (in-flight requests finish), the CLI can add signals itself.
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
+        var iterator = portStream.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+            throw SandboxStartError(message: "the sandbox did not start on \(configuration.host):\(configuration.port)")
+        }
+        base.value = "http://\(configuration.host):\(port)"
+        return RunningSandbox(baseURL: base.value, port: port, apps: configuration.apps, state: state, group: group, task: task)
+    }
+}
+
+/// Loads `apps.json` from the data directory, or writes `apps` there (owner-only).
+func storedApps(in dir: URL, default apps: [SandboxClientApp]) throws -> [SandboxClientApp] {
+    let file = dir.appendingPathComponent("apps.json")
+    if let data = try? Data(contentsOf: file), let stored = try? JSONDecoder().decode([SandboxClientApp].self, from: data), !stored.isEmpty {
+        return stored
+    }
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try JSONEncoder().encode(apps).write(to: file, options: .atomic)
+    // The file holds client secrets.
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+    return apps
+}
+
+public struct SandboxStartError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Set once, after binding; read by every request.
+final class BaseURLBox: @unchecked Sendable {
+    // Written once before the first request can arrive, then only read.
+    private let lock = NSLock()
+    private var _value = ""
+    var value: String {
+        get { lock.withLock { _value } }
+        set { lock.withLock { _value = newValue } }
+    }
+}
+
+/// A started sandbox: where it listens, who may log in, and test controls.
+public struct RunningSandbox: Sendable {
+    public let baseURL: String
+    public let port: Int
+    public let apps: [SandboxClientApp]
+    let state: SandboxState
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    /// The first app's client ID and secret (the one printed by the CLI).
+    public var clientID: String { apps[0].clientID }
+    public var clientSecret: String { apps[0].clientSecret }
+
+    /// What a command line prints so someone can point a client at the sandbox.
+    public var summary: String {
+        """
+        Classy sandbox listening on \(baseURL)
+        CLASSY_API_URL=\(baseURL)
+        CLASSY_CLIENT_ID=\(clientID)
+        CLASSY_CLIENT_SECRET=\(clientSecret)
+        """
+    }
+
+    /// Stops the server and waits for it to close.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
+
+    /// Waits until the server stops by itself (for a CLI in the foreground).
+    public func wait() async throws { try await task.value }
+
+    public func setFaults(_ faults: SandboxFaults) async { await state.setFaults(faults) }
+    public func faults() async -> SandboxFaults { await state.faults }
+    /// Moves the sandbox's clock forward (ages tokens and pre-signed URLs).
+    public func advanceClock(by seconds: Int) async { await state.advanceClock(by: Int64(seconds)) }
+    public func expireAllTokens() async { await state.expireAllTokens() }
+    public func addCampaign(_ campaign: SandboxCampaign) async throws { try await state.put(campaign) }
+
+    /// Observations for tests.
+    public func statistics() async -> SandboxStatistics {
+        let assets = await state.allAssets
+        return SandboxStatistics(
+            assets: assets.map { SandboxStatistics.Asset(id: $0.id, parentID: $0.parentID, state: $0.state, type: $0.type,
+                                                          size: $0.size, contentType: $0.contentType, uploadedTransitions: $0.uploadedTransitions) },
+            requestsOverLimit: await state.requestsOverLimit,
+            storePuts: await state.storePuts)
+    }
+
+    /// The bytes the built-in store holds for an asset.
+    public func objectBytes(assetID: Int) async -> [UInt8]? {
+        guard let a = await state.asset(assetID) else { return nil }
+        return await state.bytes(a.objectKey)
+    }
+}
+
+public struct SandboxStatistics: Sendable {
+    public struct Asset: Sendable, Hashable {
+        public var id: Int
+        public var parentID: Int?
+        public var state: String
+        public var type: String?
+        public var size: Int?
+        public var contentType: String?
+        public var uploadedTransitions: Int
+    }
+    public var assets: [Asset]
+    /// Requests that arrived after the advertised limit was used up.
+    public var requestsOverLimit: Int
+    /// Successful writes into the built-in store.
+    public var storePuts: Int
+}

@@ -1,0 +1,71 @@
+/// Faults the sandbox can inject; every field off by default. Tests switch them
+/// on through `RunningSandbox.setFaults`, the CLI through flags.
+public struct SandboxFaults: Sendable, Hashable {
+    /// Share (0...1) of object-store PUTs answered with S3's `500 InternalError`.
+    public var s3ServerErrorRate: Double = 0
+    /// Share (0...1) of object-store PUTs whose connection is closed mid-body.
+    public var s3ResetRate: Double = 0
+    /// Added to every response, in milliseconds.
+    public var latencyMilliseconds: Int = 0
+    /// Tokens stop working after this many seconds, whatever `expires_in` said.
+    public var tokenLifetimeSeconds: Int? = nil
+    /// The next N API requests are answered `503` (a storm), with `Retry-After`.
+    public var stormRequests: Int = 0
+    /// `Retry-After` seconds during a storm.
+    public var stormRetryAfterSeconds: Int = 1
+    /// The next N pre-signed URLs are issued already expired.
+    public var expiredPresignedURLs: Int = 0
+    /// Share (0...1) of API requests answered `500`.
+    public var apiServerErrorRate: Double = 0
+
+    public init() {}
+
+    /// Reads `--fault` values of the CLI, each `name=value`:
+    /// `s3-500=0.3`, `s3-reset=0.3`, `latency-ms=200`, `token-lifetime=5`,
+    /// `storm=20`, `storm-retry-after=2`, `expired-urls=1`, `api-500=0.1`.
+    public init(parsing specs: [String]) throws(SandboxFaultSpecError) {
+        self.init()
+        for spec in specs {
+            let kv = spec.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2 else { throw SandboxFaultSpecError(spec: spec, reason: "expected name=value") }
+            func rate() throws(SandboxFaultSpecError) -> Double {
+                guard let v = Double(kv[1]), (0...1).contains(v) else { throw SandboxFaultSpecError(spec: spec, reason: "expected a share between 0 and 1") }
+                return v
+            }
+            func count() throws(SandboxFaultSpecError) -> Int {
+                guard let v = Int(kv[1]), v >= 0 else { throw SandboxFaultSpecError(spec: spec, reason: "expected a non-negative integer") }
+                return v
+            }
+            switch kv[0] {
+            case "s3-500": s3ServerErrorRate = try rate()
+            case "s3-reset": s3ResetRate = try rate()
+            case "api-500": apiServerErrorRate = try rate()
+            case "latency-ms": latencyMilliseconds = try count()
+            case "token-lifetime": tokenLifetimeSeconds = try count()
+            case "storm": stormRequests = try count()
+            case "storm-retry-after": stormRetryAfterSeconds = try count()
+            case "expired-urls": expiredPresignedURLs = try count()
+            default: throw SandboxFaultSpecError(spec: spec, reason: "unknown fault \(kv[0])")
+            }
+        }
+    }
+}
+
+public struct SandboxFaultSpecError: Error, Sendable, CustomStringConvertible {
+    public var spec: String
+    public var reason: String
+    public var description: String { "invalid --fault \(spec): \(reason)" }
+}
+
+/// A deterministic generator (SplitMix64): a seed replays the same faults.
+struct SeededRandom: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import SigV4
+
+/// Everything the sandbox knows, behind one actor so concurrent requests see a
+/// consistent state. With a data directory, every change is written to
+/// `state.json` (atomically: temp file + rename) and objects to `objects/`, so
+/// another process can read what a run left behind.
+actor SandboxState {
+    struct Snapshot: Codable {
+        var nextID = 1000
+        var assets: [Int: SandboxAsset] = [:]
+        var objects: [String: StoredObject] = [:]
+        var ecards: [Int: SandboxECard] = [:]
+        var appealSets: [Int: SandboxAppealSet] = [:]
+        var campaigns: [Int: SandboxCampaign] = [:]
+        var tokens: [String: IssuedToken] = [:]
+    }
+
+    struct Window {
+        var start: Int64
+        var count: Int
+    }
+
+    private(set) var snapshot = Snapshot()
+    private var objectBytes: [String: [UInt8]] = [:]
+    private let dataDirectory: URL?
+    var faults: SandboxFaults
+    private var random: SeededRandom
+    /// Seconds added to the wall clock, so tests can age URLs and tokens.
+    private var clockOffset: Int64 = 0
+    private var windows: [String: Window] = [:]
+    /// Requests that arrived while their window was already used up.
+    private(set) var requestsOverLimit = 0
+    private(set) var storePuts = 0
+
+    init(dataDirectory: URL?, faults: SandboxFaults, seed: UInt64) throws {
+        self.dataDirectory = dataDirectory
+        self.faults = faults
+        self.random = SeededRandom(seed: seed)
+        if let dir = dataDirectory {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("objects"), withIntermediateDirectories: true)
+            let file = dir.appendingPathComponent("state.json")
+            if let data = try? Data(contentsOf: file) {
+                snapshot = try JSONDecoder().decode(Snapshot.self, from: data)
+            }
+        }
+        if snapshot.campaigns.isEmpty {
+            // One campaign to attach eCards and appeal sets to out of the box.
+            snapshot.campaigns[1001] = SandboxCampaign(id: 1001, name: "Sandbox campaign")
+        }
+    }
+
+    var now: Int64 { Int64(Date().timeIntervalSince1970) + clockOffset }
+
+    func advanceClock(by seconds: Int64) { clockOffset += seconds }
+
+    func setFaults(_ f: SandboxFaults) { faults = f }
+
+    func nextID() -> Int {
+        snapshot.nextID += 1
+        return snapshot.nextID
+    }
+
+    func roll(_ rate: Double) -> Bool {
+        rate > 0 && Double.random(in: 0..<1, using: &random) < rate
+    }
+
+    /// Takes one request of a storm if one is under way.
+    func takeStormRequest() -> Bool {
+        guard faults.stormRequests > 0 else { return false }
+        faults.stormRequests -= 1
+        return true
+    }
+
+    func takeExpiredPresign() -> Bool {
+        guard faults.expiredPresignedURLs > 0 else { return false }
+        faults.expiredPresignedURLs -= 1
+        return true
+    }
+
+    /// Counts a request against the caller's fixed window.
+    func rateLimit(key: String, limit: SandboxRateLimit) -> (allowed: Bool, remaining: Int, reset: Int64) {
+        let t = now
+        var w = windows[key] ?? Window(start: t, count: 0)
+        if t >= w.start + Int64(limit.windowSeconds) { w = Window(start: t, count: 0) }
+        let reset = w.start + Int64(limit.windowSeconds)
+        guard w.count < limit.limit else {
+            requestsOverLimit += 1
+            windows[key] = w
+            return (false, 0, reset)
+        }
+        w.count += 1
+        windows[key] = w
+        return (true, limit.limit - w.count, reset)
+    }
+
+    // MARK: tokens
+
+    func issueToken(app: SandboxClientApp, lifetime: Int) throws -> String {
+        let token = randomToken(20)
+        snapshot.tokens[token] = IssuedToken(clientID: app.clientID, trusted: app.trusted, expiresAt: now + Int64(lifetime))
+        try persist()
+        return token
+    }
+
+    func token(_ value: String) -> IssuedToken? {
+        guard let t = snapshot.tokens[value], t.expiresAt > now else { return nil }
+        return t
+    }
+
+    func expireAllTokens() { for k in snapshot.tokens.keys { snapshot.tokens[k]?.expiresAt = 0 } }
+
+    // MARK: records
+
+    func asset(_ id: Int) -> SandboxAsset? { snapshot.assets[id] }
+    var allAssets: [SandboxAsset] { snapshot.assets.values.sorted { $0.id < $1.id } }
+
+    func put(_ asset: SandboxAsset) throws {
+        snapshot.assets[asset.id] = asset
+        try persist()
+    }
+
+    func children(of id: Int) -> [SandboxAsset] {
+        snapshot.assets.values.filter { $0.parentID == id }.sorted { $0.id > $1.id }
+    }
+
+    func campaign(_ id: Int) -> SandboxCampaign? { snapshot.campaigns[id] }
+
+    func put(_ campaign: SandboxCampaign) throws {
+        snapshot.campaigns[campaign.id] = campaign
+        try persist()
+    }
+
+    func ecards(campaign: Int) -> [SandboxECard] {
+        snapshot.ecards.values.filter { $0.campaignID == campaign }.sorted { ($0.order ?? Int.max, $0.id) < ($1.order ?? Int.max, $1.id) }
+    }
+
+    func ecard(_ id: Int) -> SandboxECard? { snapshot.ecards[id] }
+
+    func put(_ ecard: SandboxECard) throws {
+        snapshot.ecards[ecard.id] = ecard
+        try persist()
+    }
+
+    func deleteECard(_ id: Int) throws {
+        snapshot.ecards[id] = nil
+        try persist()
+    }
+
+    func appealSet(_ id: Int) -> SandboxAppealSet? { snapshot.appealSets[id] }
+    func appealSet(campaign: Int) -> SandboxAppealSet? { snapshot.appealSets.values.first { $0.campaignID == campaign } }
+
+    func put(_ set: SandboxAppealSet) throws {
+        snapshot.appealSets[set.id] = set
+        try persist()
+    }
+
+    // MARK: objects
+
+    func storeObject(_ object: StoredObject, bytes: [UInt8]) throws {
+        storePuts += 1
+        snapshot.objects[object.key] = object
+        objectBytes[object.key] = bytes
+        if let dir = dataDirectory {
+            try Data(bytes).write(to: objectFile(dir, object.key), options: .atomic)
+        }
+        try persist()
+    }
+
+    func object(_ key: String) -> StoredObject? { snapshot.objects[key] }
+
+    func bytes(_ key: String) -> [UInt8]? {
+        if let b = objectBytes[key] { return b }
+        guard snapshot.objects[key] != nil, let dir = dataDirectory,
+              let d = try? Data(contentsOf: objectFile(dir, key)) else { return nil }
+        return [UInt8](d)
+    }
+
+    private func objectFile(_ dir: URL, _ key: String) -> URL {
+        // Keys contain `/`; flatten them into one safe file name.
+        dir.appendingPathComponent("objects").appendingPathComponent(SigV4.uriEncode(key, encodeSlash: true))
+    }
+
+    private func persist() throws {
+        guard let dir = dataDirectory else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try encoder.encode(snapshot).write(to: dir.appendingPathComponent("state.json"), options: .atomic)
+    }
+}
