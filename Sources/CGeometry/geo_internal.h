@@ -179,7 +179,6 @@ GEO_INLINE void geo_warp_rows(const uint8_t *src, int w, int h, int c, uint8_t *
 
 #if defined(__x86_64__)
 void geo_orient_avx2(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin, int row_end);
-void geo_orient_avx512(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin, int row_end);
 void geo_warp_avx2(const uint8_t *src, int w, int h, int c, uint8_t *dst, int ow, int row_begin, int row_end,
                    const geo_affine *m, const int16_t *table, const uint8_t *bg);
 #endif

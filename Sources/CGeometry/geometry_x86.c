@@ -10,7 +10,6 @@
 #include <immintrin.h>
 
 #define GEO_AVX2 __attribute__((target("avx2")))
-#define GEO_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi")))
 
 // ---------------------------------------------------------------- AVX2 reversal
 
@@ -160,38 +159,6 @@ GEO_AVX2 void geo_orient_avx2(const uint8_t *src, int w, int h, int c, int exif,
                               int row_end) {
     if (exif <= 4)
         geo_flip_rows(src, w, h, c, exif, dst, row_begin, row_end, reverse_avx2);
-    else
-        transpose_avx2(src, w, h, c, exif, dst, row_begin, row_end);
-}
-
-// ---------------------------------------------------------------- AVX-512 reversal
-
-// One vpermb reverses a whole register of pixels of any size: 64 bytes of
-// 1, 2 or 4-byte pixels, 63 bytes (21 pixels) of RGB, through byte masks.
-static GEO_AVX512 void reverse_avx512(const uint8_t *src, size_t n, uint8_t *dst, int c) {
-    const size_t per = c == 3 ? 21 : 64 / (size_t)c;
-    const int bytes = (int)per * c;
-    uint8_t index[64];
-    for (int k = 0; k < 64; k++) {
-        const int pixel = k / c, channel = k % c;
-        index[k] = (uint8_t)(pixel < (int)per ? ((int)per - 1 - pixel) * c + channel : 0);
-    }
-    const __m512i rev = _mm512_loadu_si512(index);
-    const __mmask64 mask = bytes == 64 ? ~(__mmask64)0 : (((__mmask64)1 << bytes) - 1);
-    size_t i = 0;
-    for (; i + 2 * per <= n; i += 2 * per) {
-        const __m512i a = _mm512_maskz_loadu_epi8(mask, src + (n - per - i) * c);
-        const __m512i b = _mm512_maskz_loadu_epi8(mask, src + (n - 2 * per - i) * c);
-        _mm512_mask_storeu_epi8(dst + i * c, mask, _mm512_permutexvar_epi8(rev, a));
-        _mm512_mask_storeu_epi8(dst + (i + per) * c, mask, _mm512_permutexvar_epi8(rev, b));
-    }
-    geo_reverse_tail(src, n, dst, i, c);
-}
-
-GEO_AVX512 void geo_orient_avx512(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin,
-                                  int row_end) {
-    if (exif <= 4)
-        geo_flip_rows(src, w, h, c, exif, dst, row_begin, row_end, reverse_avx512);
     else
         transpose_avx2(src, w, h, c, exif, dst, row_begin, row_end);
 }
