@@ -76,30 +76,34 @@ public enum ImageEncoder {
 /// Bounded file reading and atomic writing.
 public enum ImageFile {
     /// Reads a whole file, refusing it from its size before reading when it is over the limit.
+    /// Reads straight into the array (no intermediate `Data` copy).
     public static func read(_ path: String, limits: DecodeLimits = .default) throws(ImagingError) -> [UInt8] {
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
-        } catch {
-            throw ImagingError(.io, "cannot open \(path): no such file or not readable")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ImagingError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ImagingError(.io, "cannot stat \(path)") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ImagingError(.io, "\(path) is not a regular file") }
+        let size = Int(info.st_size)
+        if size > limits.maxInputBytes {
+            throw ImagingError(.tooLarge, "\(path) is \(size) bytes, over the \(limits.maxInputBytes)-byte limit")
         }
-        if let size = attributes[.size] as? NSNumber, size.intValue > limits.maxInputBytes {
-            throw ImagingError(.tooLarge, "\(path) is \(size.intValue) bytes, over the \(limits.maxInputBytes)-byte limit")
+        var failure: ImagingError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var done = 0
+            while done < size {
+                let n = Foundation.read(fd, buffer.baseAddress! + done, size - done)
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 {
+                    if n < 0 { failure = ImagingError(.io, "cannot read \(path): \(String(cString: strerror(errno)))") }
+                    break // shorter than its size: the file shrank while we read it
+                }
+                done += n
+            }
+            count = done
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ImagingError(.io, "cannot open \(path)")
-        }
-        defer { try? handle.close() }
-        do {
-            // Read at most one byte past the limit so a file growing under us is still refused.
-            let data = try handle.read(upToCount: limits.maxInputBytes + 1) ?? Data()
-            try limits.checkInputSize(data.count, format: nil)
-            return [UInt8](data)
-        } catch let error as ImagingError {
-            throw error
-        } catch {
-            throw ImagingError(.io, "cannot read \(path): \(error.localizedDescription)")
-        }
+        if let failure { throw failure }
+        return bytes
     }
 
     /// Writes atomically (temporary file, then rename), so a crash never leaves half a file.
