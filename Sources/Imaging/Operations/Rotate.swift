@@ -2,22 +2,6 @@ import CGeometry
 import CResample
 import Foundation
 
-/// An opaque colour.
-public struct RGBColor: Sendable, Hashable {
-    public var red: UInt8
-    public var green: UInt8
-    public var blue: UInt8
-
-    public init(red: UInt8, green: UInt8, blue: UInt8) {
-        self.red = red
-        self.green = green
-        self.blue = blue
-    }
-
-    public static let white = RGBColor(red: 255, green: 255, blue: 255)
-    public static let black = RGBColor(red: 0, green: 0, blue: 0)
-}
-
 /// How `PixelBuffer.rotated(degrees:options:)` fills and computes.
 public struct RotateOptions: Sendable, Equatable {
     /// What an arbitrary angle uncovers in layouts without alpha (gray
