@@ -39,8 +39,11 @@ let package = Package(
         // Resampling kernels: portable C plus AVX2 / AVX-512 paths chosen at run time.
         .target(name: "CResample"),
 
+        // Orientation moves and arbitrary-angle bicubic rotation: portable C plus AVX2 / AVX-512.
+        .target(name: "CGeometry"),
+
         // Pixel buffers, format detection, decode limits and the three codecs.
-        .target(name: "Imaging", dependencies: ["CImageCodecs", "CResample", "CPNG", "CJPEG", "CGIF"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "CResample", "CGeometry", "CPNG", "CJPEG", "CGIF"]),
 
         // Parent/child asset records, local processing plans, and (later) the upload flow.
         .target(
