@@ -16,6 +16,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
+        // Manifests (YAML/JSON, parsed to nodes so every problem keeps its line).
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        // The SQLite job journal (Debian: libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libpng-dev, libjpeg-dev, libgif-dev).
@@ -33,10 +37,15 @@ let package = Package(
         // Pixel buffers, format detection, decode limits and the three codecs.
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CResample", "CPNG", "CJPEG", "CGIF"]),
 
-        // Parent/child asset records, local processing plans, and (later) the upload flow.
+        // Parent/child asset records, local processing plans, manifests, the job journal, and (later) the upload flow.
         .target(
             name: "AssetPipeline",
-            dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "Imaging",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
 
         .executableTarget(
