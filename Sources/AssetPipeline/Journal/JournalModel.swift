@@ -57,7 +57,7 @@ public enum PlanOutcome: Sendable, Equatable {
 }
 
 /// One image of a job after local processing: position 0 is the original, 1... the children in order.
-public struct ProcessedItem: Sendable, Hashable {
+public struct ProcessedItem: Sendable, Equatable {
     public var position: Int
     /// The asset record (JSON as `AssetRecord` encodes it).
     public var record: AssetRecord
@@ -87,7 +87,7 @@ public enum JournalStep: Sendable {
 }
 
 /// A job as the journal holds it.
-public struct JournalJob: Sendable, Hashable {
+public struct JournalJob: Sendable, Equatable {
     public var plan: JobPlan
     public var step: JobStep
     /// Set when the last attempt failed; cleared when the job is planned again.
@@ -102,7 +102,7 @@ public struct JournalJob: Sendable, Hashable {
 }
 
 /// One image of a job (the original or a child).
-public struct JournalItem: Sendable, Hashable {
+public struct JournalItem: Sendable, Equatable {
     public var jobKey: String
     public var position: Int
     public var record: AssetRecord

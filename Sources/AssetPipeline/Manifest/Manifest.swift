@@ -120,7 +120,7 @@ public enum AttachedImage: Sendable, Hashable {
 }
 
 /// One validated job: a source, what to make of it, where it goes.
-public struct Job: Sendable, Hashable {
+public struct Job: Sendable, Equatable {
     /// 0-based position in the manifest.
     public var index: Int
     /// The line of the job's entry (0 for a job from command-line options).
