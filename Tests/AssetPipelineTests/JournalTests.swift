@@ -399,3 +399,22 @@ func XCTAssertThrowsJournalError(_ code: JournalError.Code, file: StaticString =
         XCTFail("unexpected \(error)", file: file, line: line)
     }
 }
+
+final class BridgeJournalTests: XCTestCase {
+    func testItemPositionsFollowTheProcessorsOrderAndTheAttachmentFindsItsImage() throws {
+        let logo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("TestImages/campaign-logo.png").path
+        let manifest = try Manifest.singleJob(source: logo, role: "logo", campaign: 1001, thumbnails: ["100x100", "150x150"])
+        let job = manifest.jobs[0]
+        let plan = JobPlan(job, manifestPath: nil)
+        XCTAssertEqual(plan.key, job.key)
+        XCTAssertEqual(plan.target, "campaign=1001")
+        let asset = try LocalProcessor().process(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: logo))), actions: job.actions)
+        let items = ProcessedItem.items(of: asset)
+        XCTAssertEqual(items.map(\.position), [0, 1, 2])
+        XCTAssertEqual(items.map(\.record.type), [nil, "thumbnail_100_100", "thumbnail_150_150"])
+        XCTAssertEqual(AttachedImage.original.position(childTypes: asset.children.map(\.record.type)), 0)
+        XCTAssertEqual(AttachedImage.child(type: "thumbnail_150_150").position(childTypes: asset.children.map(\.record.type)), 2)
+        XCTAssertNil(AttachedImage.child(type: "thumbnail_600_400").position(childTypes: asset.children.map(\.record.type)))
+    }
+}

@@ -225,6 +225,9 @@ final class ManifestTests: XCTestCase {
         let manifest = try Manifest.load(path: write(good, "jobs.json"))
         XCTAssertEqual(manifest.jobs.map(\.role), [.logo(campaign: 1001), .social(.campaign(1001))])
         XCTAssertEqual(manifest.jobs.map(\.line), [4, 5])
+        // Indented with tabs, as some editors write JSON (YAML forbids tabs as indentation).
+        let tabbed = try Manifest.load(path: write(good.replacingOccurrences(of: "  ", with: "\t"), "tabbed.json"))
+        XCTAssertEqual(tabbed.jobs.map(\.line), [4, 5])
 
         let bad = """
             {
