@@ -125,6 +125,20 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(manifest.ecardJobsByCampaign.mapValues { $0.map(\.index) }, [1001: [1]])
     }
 
+    /// The example in `Manifest`'s doc comment (which the README copies) is a valid manifest.
+    func testTheExampleInTheDocCommentIsValid() throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/AssetPipeline/Manifest/Manifest.swift")
+        let lines = try String(contentsOf: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try XCTUnwrap(lines.firstIndex { $0.contains("/// ```yaml") })
+        let end = try XCTUnwrap(lines[(start + 1)...].firstIndex { $0.contains("/// ```") })
+        let yaml = lines[(start + 1) ..< end].map { line in
+            line.trimmingCharacters(in: .whitespaces) == "///" ? "" : String(line.drop { $0 == " " }.dropFirst(4))
+        }.joined(separator: "\n")
+        let manifest = try Manifest.load(path: write(yaml))
+        XCTAssertEqual(manifest.jobs.map(\.role.name), ["logo", "ecard", "social", "sponsor", "asset"])
+    }
+
     func testEveryProblemIsReportedAtOnceWithItsLine() throws {
         try "just text".write(to: folder.appendingPathComponent("notes.png"), atomically: true, encoding: .utf8)
         let text = """

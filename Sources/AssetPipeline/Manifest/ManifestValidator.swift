@@ -90,18 +90,19 @@ struct ManifestValidator {
         // The role decides which keys are allowed, so read it first; an unknown
         // role still gets its keys checked against every role's, to catch typos too.
         var roleName: String?
+        var roleGiven = false
         for (key, value) in map where key.string == "role" {
+            roleGiven = true
             guard let name = value.scalar?.string, Self.roleKeys[name] != nil else {
                 let text = value.scalar?.string ?? "(not a word)"
                 report(value, "unknown role '\(text)'\(suggestion(text, Set(JobRole.names))); roles are \(JobRole.names.joined(separator: ", "))")
-                roleName = ""
                 continue
             }
             roleName = name
         }
         let allowed = roleName.flatMap { Self.roleKeys[$0] }.map { Self.commonKeys.union($0) } ?? Self.allJobKeys
         let fields = keyed(map, allowed: allowed, context: roleName.map { "for role '\($0)'" } ?? "in a job", role: roleName)
-        if roleName == nil { report(node, "job \(index + 1) has no `role`") }
+        if !roleGiven { report(node, "job \(index + 1) has no `role`") }
 
         // Source: present, a file, and a PNG/JPEG/GIF by its bytes.
         var source: (path: String, info: ImageInfo, hash: String)?
