@@ -20,11 +20,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Manifests (YAML/JSON, parsed to nodes so every problem keeps its line).
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        // The SQLite job journal (Debian: libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libpng-dev, libjpeg-dev, libgif-dev).
@@ -39,17 +43,11 @@ let package = Package(
         // Resampling kernels: portable C plus AVX2 / AVX-512 paths chosen at run time.
         .target(name: "CResample"),
 
-        // Orientation moves and arbitrary-angle bicubic rotation: portable C plus AVX2 / AVX-512.
+        // Rotation and flip kernels (right angles, bicubic): portable C plus AVX2, chosen at run time.
         .target(name: "CGeometry"),
 
-        // Pixel buffers, format detection, decode limits and the three codecs.
+        // Pixel buffers, format detection, decode limits, the three codecs and the operations.
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CResample", "CGeometry", "CPNG", "CJPEG", "CGIF"]),
-
-        // Parent/child asset records, local processing plans, and (later) the upload flow.
-        .target(
-            name: "AssetPipeline",
-            dependencies: ["Imaging", "ClassyAPI", .product(name: "Crypto", package: "swift-crypto")]
-        ),
 
         // AWS Signature V4 query-string (pre-signed URL) signing and verification.
         // Its own target because both the client side (tests) and the sandbox's
@@ -83,6 +81,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Parent/child asset records, local processing, manifests, the job journal and the batch runner.
+        .target(
+            name: "AssetPipeline",
+            dependencies: [
+                "Imaging",
+                "ClassyAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
 

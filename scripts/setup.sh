@@ -9,6 +9,7 @@ packages=(
     libjpeg-dev     # JPEG codec (libjpeg-turbo on Debian)
     libgif-dev      # GIF codec
     zlib1g-dev      # libpng's compressor, used directly for PNG encoding settings
+    libsqlite3-dev  # the job journal (GRDB)
 )
 
 missing=()

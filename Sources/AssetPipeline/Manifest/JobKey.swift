@@ -1,0 +1,49 @@
+import Crypto
+import Imaging
+
+/// A job's stable key: SHA-256 of a canonical text naming everything that
+/// decides what gets uploaded and where. The journal uses it to recognise a job
+/// it has already done, so the text must never depend on anything incidental:
+///
+/// - the source's *content hash*, not its path (moving or renaming a file does not redo it);
+/// - role and target, actions in order (the order decides child order), output format, member;
+/// - not the job's position in the manifest, nor `strict` (it only decides whether
+///   validation accepts the job, never what is uploaded).
+///
+/// The version prefix lets a future change of the encoding start new keys on purpose.
+public enum JobKey {
+    public static func make(sourceSHA256: String, role: JobRole, actions: [ImageAction],
+                            outputFormat: ImageFormat?, memberID: Int?) -> String {
+        let text = canonical(sourceSHA256: sourceSHA256, role: role, actions: actions,
+                             outputFormat: outputFormat, memberID: memberID)
+        return LocalProcessor.sha256(Array(text.utf8))
+    }
+
+    /// One field per line, `name=value`, in a fixed order.
+    static func canonical(sourceSHA256: String, role: JobRole, actions: [ImageAction],
+                          outputFormat: ImageFormat?, memberID: Int?) -> String {
+        var lines = ["asset-worker-job-v1", "source=\(sourceSHA256)", "role=\(role.name)"]
+        switch role {
+        case let .logo(campaign): lines.append("campaign=\(campaign)")
+        case let .ecard(campaign, order, _): lines += ["campaign=\(campaign)", "order=\(order)"]
+        case .social(.appealSet(let id)): lines.append("appeal_set=\(id)")
+        case .social(.campaign(let id)): lines.append("campaign=\(id)")
+        case let .sponsor(plan): lines.append("matching_plan=\(plan)")
+        case .asset: break
+        }
+        for action in actions { lines.append("action=" + canonical(action)) }
+        lines.append("format=\(outputFormat?.rawValue ?? "same")")
+        lines.append("member=\(memberID.map(String.init) ?? "-")")
+        return lines.joined(separator: "\n")
+    }
+
+    static func canonical(_ action: ImageAction) -> String {
+        switch action {
+        case let .thumbnails(sizes, fit): "thumbnails(\(sizes.map(\.description).joined(separator: ",")))fit=\(fit.rawValue)"
+        case let .crop(x, y, width, height): "crop(\(x),\(y),\(width),\(height))"
+        case let .scale(width, height): "scale(\(width.map(String.init) ?? "-"),\(height.map(String.init) ?? "-"))"
+        // `Double.description` is the shortest round-tripping form: 90.0 and 90 read the same.
+        case let .rotate(degrees): "rotate(\(degrees.description))"
+        }
+    }
+}
