@@ -1,3 +1,4 @@
+import ClassyAPI
 import Foundation
 import GRDB
 
