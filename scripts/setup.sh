@@ -10,6 +10,7 @@ packages=(
     libgif-dev      # GIF codec
     zlib1g-dev      # libpng's compressor, used directly for PNG encoding settings
     libsqlite3-dev  # the job journal (GRDB)
+    python3 python3-venv curl  # moto_server (S3) for the upload tests: started by scripts/start-moto.sh
 )
 
 missing=()

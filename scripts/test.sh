@@ -7,7 +7,14 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 log=$(mktemp /tmp/asset-worker-test.XXXXXX)
-trap 'rm -f "$log"' EXIT
+# moto_server (a real S3 implementation) for the upload tests: started here,
+# always stopped on exit. In CI (CI=true) a missing moto fails those tests.
+if moto_env=$(bash scripts/start-moto.sh); then
+    eval "$moto_env"
+else
+    echo "warning: moto_server could not be started; the moto tests will skip (or fail in CI)" >&2
+fi
+trap 'bash scripts/stop-moto.sh >/dev/null 2>&1 || true; rm -f "$log"' EXIT
 
 swift build --build-tests 2>&1 | tail -n 30
 if [ "${PIPESTATUS[0]}" -ne 0 ]; then

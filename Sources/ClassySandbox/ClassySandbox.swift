@@ -12,7 +12,7 @@ public enum ClassySandbox {
     /// port is known.
     public static func start(
         _ configuration: SandboxConfiguration = SandboxConfiguration(),
-        processor: any SandboxImageProcessor = BasicSandboxImageProcessor(),
+        processor: any SandboxImageProcessor = ImagingSandboxProcessor(),
         logger: Logger = Logger(label: "classy-sandbox")
     ) async throws -> RunningSandbox {
         var configuration = configuration
