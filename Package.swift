@@ -113,7 +113,7 @@ let package = Package(
             dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Reference")]
         ),
-        .testTarget(name: "AssetPipelineTests", dependencies: ["AssetPipeline", "ClassyAPI"]),
+        .testTarget(name: "AssetPipelineTests", dependencies: ["AssetPipeline", "ClassyAPI", "ClassySandbox"]),
         .testTarget(
             name: "ClassyTests",
             dependencies: [

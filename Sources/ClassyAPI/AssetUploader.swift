@@ -59,6 +59,33 @@ extension ClassyClient {
 
     enum PutOutcome { case stored, expired }
 
+    /// What one step-by-step PUT to the store gave.
+    public enum StoreOutcome: Sendable, Hashable {
+        /// The bytes are stored (and the ETag, when the store sent one, is their MD5).
+        case stored
+        /// The pre-signed URL had expired: ask for a new pending asset.
+        case expired
+    }
+
+    /// The PUT of the upload flow on its own (with the same retries and checks),
+    /// for a runner that journals each step: create pending asset, PUT, confirm.
+    public func putObject(_ bytes: [UInt8], to pending: PresignedAsset, contentType: ImageContentType) async throws(ClassyAPIError) -> StoreOutcome {
+        let digest = Insecure.MD5.hash(data: bytes)
+        var attempts = 0
+        let outcome = try await put(bytes, to: pending, contentType: contentType, md5Base64: Data(digest).base64EncodedString(),
+                                    md5Hex: digest.map { String(format: "%02x", $0) }.joined(), attempts: &attempts)
+        return outcome == .stored ? .stored : .expired
+    }
+
+    /// Marks a stored asset uploaded, fetches it back and checks that its state,
+    /// size and content type agree with what was sent.
+    public func confirmUploaded(_ id: Int, size: Int, contentType: ImageContentType) async throws(ClassyAPIError) -> Asset {
+        let marked = try await markAssetUploaded(id)
+        let record = try await asset(id)
+        try verify(record, marked: marked, size: size, contentType: contentType)
+        return record
+    }
+
     /// One PUT (with its retries) to a given URL, for tests of the store's refusals.
     func putForTesting(_ bytes: [UInt8], to pending: PresignedAsset, contentType: ImageContentType) async throws(ClassyAPIError) -> PutOutcome {
         let digest = Insecure.MD5.hash(data: bytes)

@@ -38,6 +38,12 @@ public struct PresignedAsset: Sendable, Hashable, Decodable, CustomStringConvert
     public var id: Int
     public var presignedPutURL: String
     enum CodingKeys: String, CodingKey { case id, presignedPutURL = "presigned_put_url" }
+
+    /// A pending asset known from a journal (to reuse its URL while it is valid).
+    public init(id: Int, presignedPutURL: String) {
+        self.id = id
+        self.presignedPutURL = presignedPutURL
+    }
     /// The URL's query (its signature) stays out of logs.
     public var description: String { "PresignedAsset(id: \(id), url: \(redactedURL(presignedPutURL)))" }
 }

@@ -117,6 +117,18 @@ public struct RunningSandbox: Sendable {
     public func expireAllTokens() async { await state.expireAllTokens() }
     public func addCampaign(_ campaign: SandboxCampaign) async throws { try await state.put(campaign) }
 
+    /// Changes an asset record the way someone editing the platform behind the
+    /// worker's back would (for `verify` tests and demos). Returns false for an unknown id.
+    @discardableResult
+    public func alterAsset(_ id: Int, size: Int? = nil, contentType: String? = nil, state newState: String? = nil) async throws -> Bool {
+        guard var asset = await state.asset(id) else { return false }
+        if let size { asset.size = size }
+        if let contentType { asset.contentType = contentType }
+        if let newState { asset.state = newState }
+        try await state.put(asset)
+        return true
+    }
+
     /// Observations for tests.
     public func statistics() async -> SandboxStatistics {
         let assets = await state.allAssets
@@ -124,7 +136,8 @@ public struct RunningSandbox: Sendable {
             assets: assets.map { SandboxStatistics.Asset(id: $0.id, parentID: $0.parentID, state: $0.state, type: $0.type,
                                                           size: $0.size, contentType: $0.contentType, uploadedTransitions: $0.uploadedTransitions) },
             requestsOverLimit: await state.requestsOverLimit,
-            storePuts: await state.storePuts)
+            storePuts: await state.storePuts,
+            injectedFaults: await state.injectedFaults)
     }
 
     /// The bytes the built-in store holds for an asset.
@@ -149,4 +162,6 @@ public struct SandboxStatistics: Sendable {
     public var requestsOverLimit: Int
     /// Successful writes into the built-in store.
     public var storePuts: Int
+    /// Faults injected so far (S3 500s and resets, API 500s).
+    public var injectedFaults: Int = 0
 }

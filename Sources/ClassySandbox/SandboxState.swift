@@ -32,6 +32,8 @@ actor SandboxState {
     /// Requests that arrived while their window was already used up.
     private(set) var requestsOverLimit = 0
     private(set) var storePuts = 0
+    /// Faults injected so far (S3 500s and resets, API 500s), for tests.
+    private(set) var injectedFaults = 0
 
     init(dataDirectory: URL?, faults: SandboxFaults, seed: UInt64) throws {
         self.dataDirectory = dataDirectory
@@ -62,7 +64,9 @@ actor SandboxState {
     }
 
     func roll(_ rate: Double) -> Bool {
-        rate > 0 && Double.random(in: 0..<1, using: &random) < rate
+        let hit = rate > 0 && Double.random(in: 0..<1, using: &random) < rate
+        if hit { injectedFaults += 1 }
+        return hit
     }
 
     /// Takes one request of a storm if one is under way.

@@ -1,0 +1,344 @@
+import ClassyAPI
+import Foundation
+import Imaging
+
+/// Settings of a batch run.
+public struct BatchOptions: Sendable {
+    /// Jobs in flight at once: each processes its images (on all cores) and then
+    /// uploads them, so processing of one job overlaps the uploads of others,
+    /// and memory is bounded by this number, not by the batch size.
+    public var jobsInFlight: Int
+    /// How images are processed (filter, threads, encoders).
+    public var processor: LocalProcessor
+    /// The manifest's path, kept in the journal so `resume` can find the jobs again.
+    public var manifestPath: String?
+
+    public init(jobsInFlight: Int = 8, processor: LocalProcessor = LocalProcessor(), manifestPath: String? = nil) {
+        self.jobsInFlight = max(1, jobsInFlight)
+        self.processor = processor
+        self.manifestPath = manifestPath
+    }
+}
+
+/// Runs a validated manifest: for each job, process locally, upload every image
+/// through the pre-signed flow (original first, so its children can point at
+/// its Classy id), attach the result to its target, and journal every step
+/// before the next one starts. Stopping at any moment (Ctrl-C cancels the
+/// task; kill -9 stops the process) leaves the journal at the last step that
+/// really happened, and the next run continues from there.
+public struct BatchRunner: Sendable {
+    public let manifest: Manifest
+    public let journal: any JournalStore
+    public let client: ClassyClient
+    public let options: BatchOptions
+
+    public init(manifest: Manifest, journal: any JournalStore, client: ClassyClient, options: BatchOptions = BatchOptions()) {
+        self.manifest = manifest
+        self.journal = journal
+        self.client = client
+        self.options = options
+    }
+
+    /// The run as an `AsyncSequence` of events; it ends with the run (and throws
+    /// a `BatchError` when the run cannot start).
+    public func events() -> AsyncThrowingStream<BatchEvent, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do throws(BatchError) {
+                    _ = try await run { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Runs every job; `onEvent` sees progress. Cancelling the calling task pauses
+    /// the run at a resumable point (`BatchSummary.paused`).
+    public func run(onEvent: @escaping @Sendable (BatchEvent) -> Void = { _ in }) async throws(BatchError) -> BatchSummary {
+        let existingECards = try await checkECardLimits()
+        let lease: RunLease
+        do {
+            lease = try await journal.beginRun()
+        } catch {
+            throw BatchError(error.code == .busy ? .busy : .journal, error.message)
+        }
+        let summary = SummaryBox()
+        await summary.update { $0.jobs = manifest.jobs.count }
+        onEvent(.started(jobs: manifest.jobs.count))
+
+        await withTaskGroup(of: Void.self) { group in
+            var next = 0
+            func startNext() {
+                guard next < manifest.jobs.count, !Task.isCancelled else { return }
+                let job = manifest.jobs[next]
+                next += 1
+                group.addTask {
+                    await runJob(job, existingECards: existingECards, summary: summary, onEvent: onEvent)
+                }
+            }
+            for _ in 0 ..< options.jobsInFlight { startNext() }
+            while await group.next() != nil { startNext() }
+        }
+
+        let paused = Task.isCancelled
+        await summary.update { $0.paused = paused }
+        try? await journal.endRun(lease, as: paused ? .paused : .finished)
+        return await summary.value
+    }
+
+    // MARK: - Before anything is uploaded
+
+    /// A campaign holds at most four eCards (API reference). Counted against
+    /// `GET /campaigns/{id}/ecards`: jobs the journal already finished are among
+    /// the existing ones; a job whose `order` matches an existing eCard updates it.
+    /// Returns the existing eCards by campaign and order, for the updates.
+    func checkECardLimits() async throws(BatchError) -> [Int: [Int: ECard]] {
+        var existingByCampaign: [Int: [Int: ECard]] = [:]
+        for (campaign, jobs) in manifest.ecardJobsByCampaign.sorted(by: { $0.key < $1.key }) {
+            var existing: [ECard] = []
+            do {
+                for try await card in client.eCards(campaignID: campaign) { existing.append(card) }
+            } catch {
+                throw BatchError(.service, "cannot list the eCards of campaign \(campaign): \(error)")
+            }
+            var byOrder: [Int: ECard] = [:]
+            for card in existing { if let order = card.order { byOrder[order] = card } }
+            existingByCampaign[campaign] = byOrder
+            var adding: [Job] = []
+            for job in jobs {
+                if let done = try? await journal.job(key: job.key), done.step == .done { continue }
+                if case let .ecard(_, order, _) = job.role, byOrder[order] != nil { continue }
+                adding.append(job)
+            }
+            if existing.count + adding.count > 4 {
+                let lines = adding.map { "line \($0.line)" }.joined(separator: ", ")
+                throw BatchError(.ecardLimit, """
+                    campaign \(campaign) has \(existing.count) eCard(s); adding \(adding.count) more (\(lines)) would exceed \
+                    the limit of 4 eCards per campaign. Nothing was uploaded.
+                    """)
+            }
+        }
+        return existingByCampaign
+    }
+
+    // MARK: - One job
+
+    func runJob(_ job: Job, existingECards: [Int: [Int: ECard]], summary: SummaryBox, onEvent: @Sendable (BatchEvent) -> Void) async {
+        do throws(JobFailure) {
+            let outcome = try await journaled { try await journal.plan(JobPlan(job, manifestPath: options.manifestPath)) }
+            if case let .alreadyDone(at) = outcome {
+                await summary.update { $0.skipped += 1 }
+                onEvent(.skipped(job: job, reason: "done on \(ClassyDate.format(at))"))
+                return
+            }
+            let processed = try process(job)
+            try await journaled { try await journal.record(.processed(ProcessedItem.items(of: processed)), job: job.key) }
+            let journalJob: JournalJob? = try await journaled { try await journal.job(key: job.key) }
+            guard let state = journalJob else {
+                throw JobFailure(item: nil, message: "the journal lost job \(job.key.prefix(12))")
+            }
+
+            var records: [AssetRecord] = []
+            var parentID: Int?
+            for item in state.items.sorted(by: { $0.position < $1.position }) {
+                try checkNotCancelled()
+                let bytes = item.position == 0 ? processed.parentBytes : processed.children[item.position - 1].bytes
+                let (asset, sent) = try await upload(item, bytes: bytes, job: job, summary: summary, onEvent: onEvent)
+                if item.position == 0 { parentID = asset.id }
+                var record = item.record
+                record.id = .classy(asset.id)
+                record.parentID = item.position == 0 ? nil : parentID.map { AssetID.classy($0) }
+                record.state = AssetState(rawValue: asset.state) ?? .uploaded
+                record.cdnURL = asset.cdnURL
+                record.createdBy = asset.createdBy
+                if let created = asset.createdAt { record.createdAt = created }
+                records.append(record)
+                await summary.update { $0.bytesUploaded += sent }
+                onEvent(.uploaded(job: job, record: record))
+            }
+
+            try checkNotCancelled()
+            let attachedTo = try await attach(job, records: records, childTypes: processed.children.map(\.record.type),
+                                              existingECards: existingECards)
+            if let attachedTo {
+                try await journaled { try await journal.record(.attached(to: attachedTo), job: job.key) }
+            }
+            try await journaled { try await journal.record(.done, job: job.key) }
+            await summary.update {
+                $0.done += 1
+                $0.records += records
+            }
+            onEvent(.finished(job: job, records: records, attachedTo: attachedTo))
+        } catch {
+            if error.cancelled || Task.isCancelled {
+                // Paused: the journal holds the last step that completed; nothing to record.
+                return
+            }
+            for id in error.abandonedAssetIDs {
+                try? await journal.recordAbandoned(assetID: id, job: job.key, item: error.item, reason: "left pending by a failed upload")
+                onEvent(.abandoned(job: job, assetID: id, reason: "left pending by a failed upload"))
+            }
+            try? await journal.record(.failed(item: error.item, error: error.message), job: job.key)
+            await summary.update {
+                $0.failed += 1
+                $0.abandoned += error.abandonedAssetIDs.count
+                $0.failures.append((job, error.message))
+            }
+            onEvent(.failed(job: job, error: error.message))
+        }
+    }
+
+    /// Local processing with the job's own output format; the source must still
+    /// be the file the manifest was validated against.
+    func process(_ job: Job) throws(JobFailure) -> ProcessedAsset {
+        var processor = options.processor
+        processor.outputFormat = job.outputFormat
+        let processed: ProcessedAsset
+        do {
+            processed = try processor.processSynchronously(file: job.source, actions: job.actions)
+        } catch {
+            throw JobFailure(item: 0, message: "processing \(job.source): \(error)")
+        }
+        guard processed.parent.sha256 == job.sourceSHA256 else {
+            throw JobFailure(item: 0, message: "\(job.source) changed after the manifest was checked; run again to re-plan it")
+        }
+        return processed
+    }
+
+    /// One image through the pre-signed flow, journaling each step: a pending
+    /// asset whose URL is still valid is reused; an expired one is replaced (and
+    /// recorded as abandoned); bytes already in the store are only confirmed.
+    func upload(_ item: JournalItem, bytes: [UInt8], job: Job, summary: SummaryBox,
+                onEvent: @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> (Asset, Int) {
+        guard let contentType = ImageContentType(rawValue: item.record.contentType) else {
+            throw JobFailure(item: item.position, message: "content type \(item.record.contentType) cannot be uploaded")
+        }
+        let position = item.position
+        var sent = 0
+        if item.step < .bytesUploaded {
+            var pending: PresignedAsset? =
+                item.pendingIsReusable() ? item.classyAssetID.flatMap { id in item.uploadURL.map { PresignedAsset(id: id, presignedPutURL: $0) } } : nil
+            var stored = false
+            for _ in 0 ..< 3 where !stored {
+                try checkNotCancelled()
+                if pending == nil {
+                    let issuedAt = Date()
+                    let created = try await api(position) { try await client.createAssetURL(memberID: job.memberID, contentType: contentType) }
+                    try await journaled {
+                        try await journal.record(.pendingCreated(item: position, assetID: created.id, uploadURL: created.presignedPutURL,
+                                                                 issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(900),
+                                                                 replacing: "its pre-signed URL expired"), job: job.key)
+                    }
+                    pending = created
+                }
+                let outcome = try await api(position, pending: pending?.id) { try await client.putObject(bytes, to: pending!, contentType: contentType) }
+                switch outcome {
+                case .stored:
+                    stored = true
+                    sent = bytes.count
+                case .expired:
+                    onEvent(.abandoned(job: job, assetID: pending!.id, reason: "its pre-signed URL expired"))
+                    await summary.update { $0.abandoned += 1 }
+                    pending = nil // the next pendingCreated records the old id as abandoned
+                }
+            }
+            guard stored else {
+                throw JobFailure(item: position, message: "every pre-signed URL expired before the upload finished", abandonedAssetIDs: [])
+            }
+            try await journaled { try await journal.record(.bytesUploaded(item: position), job: job.key) }
+        }
+        let current: JournalJob? = try await journaled { try await journal.job(key: job.key) }
+        guard let id = current?.items.first(where: { $0.position == position })?.classyAssetID else {
+            throw JobFailure(item: position, message: "the journal has no asset id for image \(position)")
+        }
+        if item.step >= .markedUploaded {
+            return (try await api(position) { try await client.asset(id) }, 0)
+        }
+        let asset = try await api(position) { try await client.confirmUploaded(id, size: bytes.count, contentType: contentType) }
+        try await journaled { try await journal.record(.markedUploaded(item: position, at: Date()), job: job.key) }
+        return (asset, sent)
+    }
+
+    /// Attaches the job's image to its target; nil when the role has nothing to attach to.
+    func attach(_ job: Job, records: [AssetRecord], childTypes: [String?],
+                existingECards: [Int: [Int: ECard]]) async throws(JobFailure) -> String? {
+        guard let which = job.attach, let position = which.position(childTypes: childTypes),
+              position < records.count, let assetID = records[position].id.classyID
+        else { return nil }
+        switch job.role {
+        case let .ecard(campaign, order, _):
+            if let existing = existingECards[campaign]?[order], let cardID = existing.id {
+                let card = try await api(position) { try await client.updateECard(cardID, ECardInput(assetID: assetID, order: order)) }
+                return "ecard \(card.id ?? cardID) (updated)"
+            }
+            let card = try await api(position) { try await client.createECard(campaignID: campaign, ECardInput(assetID: assetID, order: order)) }
+            return "ecard \(card.id.map(String.init) ?? "?")"
+        case let .social(target):
+            let appealSetID: Int
+            switch target {
+            case let .appealSet(id):
+                appealSetID = id
+            case let .campaign(campaign):
+                let set = try await api(position) { try await client.appealSet(campaignID: campaign) }
+                guard let id = set.id, id > 0 else {
+                    throw JobFailure(item: position, message: "campaign \(campaign) has no appeal set to attach the image to")
+                }
+                appealSetID = id
+            }
+            _ = try await api(position) { try await client.setAppealSetFacebookAsset(appealSetID: appealSetID, assetID: assetID) }
+            return "appeal_set \(appealSetID) facebook_asset_id=\(assetID)"
+        case .logo, .sponsor, .asset:
+            // The API reference documents no write for a campaign's logo_id or a
+            // matching plan's asset_id in the calls this worker makes; the
+            // uploaded asset id is in the records for the caller to use.
+            return nil
+        }
+    }
+
+    // MARK: - Error plumbing
+
+    func checkNotCancelled() throws(JobFailure) {
+        if Task.isCancelled { throw JobFailure(item: nil, message: "paused", cancelled: true) }
+    }
+
+    /// A journal call; its failure fails the job (the journal is the source of truth).
+    func journaled<T>(_ body: () async throws -> T) async throws(JobFailure) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw JobFailure(item: nil, message: "journal: \(error)", cancelled: Task.isCancelled)
+        }
+    }
+
+    /// An API call for image `item`; a failure carries the pending assets it left behind.
+    func api<T>(_ item: Int, pending: Int? = nil, _ body: () async throws -> T) async throws(JobFailure) -> T {
+        do {
+            return try await body()
+        } catch let error as ClassyAPIError {
+            throw JobFailure(item: item, message: error.description, abandonedAssetIDs: error.pendingAssetIDs,
+                             cancelled: Task.isCancelled)
+        } catch {
+            throw JobFailure(item: item, message: "\(error)", cancelled: error is CancellationError || Task.isCancelled)
+        }
+    }
+}
+
+/// A job that could not finish, and which of its images it was at.
+struct JobFailure: Error {
+    var item: Int?
+    var message: String
+    var abandonedAssetIDs: [Int] = []
+    var cancelled = false
+}
+
+/// The run's totals, updated from concurrent jobs.
+actor SummaryBox {
+    private(set) var value = BatchSummary()
+
+    func update(_ change: (inout BatchSummary) -> Void) {
+        change(&value)
+    }
+}

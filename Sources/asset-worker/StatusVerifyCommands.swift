@@ -1,0 +1,123 @@
+import ArgumentParser
+import AssetPipeline
+import ClassyAPI
+import Foundation
+
+/// `asset-worker status`: where the journal stands.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show where the batch stands: jobs per state, failures and why, the last upload, a run active or paused."
+    )
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Flag(help: "Print the status as one JSON object.")
+    var json = false
+
+    struct Report: Encodable {
+        var jobs: [String: Int]
+        var images: [String: Int]
+        var lastSuccessfulUpload: String?
+        var activeRun: String?
+        var paused: Bool
+        var abandonedPendingAssets: Int
+        var failures: [Failure]
+
+        struct Failure: Encodable {
+            var role: String
+            var target: String
+            var source: String
+            var error: String
+            var at: String
+        }
+    }
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: workspace.journalPath) else {
+            print("No journal at \(workspace.journalPath): nothing has been uploaded from here yet.")
+            return
+        }
+        let status: JournalStatus
+        do {
+            status = try await SQLiteJournal(path: workspace.journalPath).status()
+        } catch {
+            StandardError.print("asset-worker status: \(error)")
+            throw ExitCode(ExitStatus.ioError)
+        }
+        let report = Report(
+            jobs: status.jobCounts, images: status.itemCounts,
+            lastSuccessfulUpload: status.lastSuccessfulUpload.map(ClassyDate.format),
+            activeRun: status.activeRun.map { "pid \($0.pid) on \($0.host) since \(ClassyDate.format($0.startedAt))" },
+            paused: status.paused, abandonedPendingAssets: status.abandonedCount,
+            failures: status.failures.map {
+                Report.Failure(role: $0.role, target: $0.target, source: $0.sourcePath, error: $0.error, at: ClassyDate.format($0.at))
+            })
+        if json {
+            JSONLine.print(report)
+            return
+        }
+        print("Journal: \(workspace.journalPath)")
+        print("Run: " + (report.activeRun.map { "active (\($0))" } ?? (status.paused ? "paused; run upload again (or resume) to continue" : "none active")))
+        print("Jobs: " + status.jobCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print("Images: " + status.itemCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print("Last successful upload: \(report.lastSuccessfulUpload ?? "never")")
+        print("Abandoned pending assets (recorded): \(status.abandonedCount)")
+        for failure in report.failures {
+            print("FAILED \(failure.role) \(failure.target) \(failure.source) at \(failure.at): \(failure.error)")
+        }
+    }
+}
+
+/// `asset-worker verify`: every recorded asset checked against the API.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Fetch every recorded asset from the API and report mismatches in state, size or content type, and assets the API does not know.",
+        discussion: "Exit status 0 when everything agrees, 65 when something does not, 69 when the API cannot be reached."
+    )
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Flag(help: "Print each problem as a JSON line.")
+    var json = false
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: workspace.journalPath) else {
+            print("No journal at \(workspace.journalPath): nothing to verify.")
+            return
+        }
+        let journal: SQLiteJournal
+        do {
+            journal = try SQLiteJournal(path: workspace.journalPath)
+        } catch {
+            StandardError.print("asset-worker verify: \(error)")
+            throw ExitCode(ExitStatus.ioError)
+        }
+        let connection: Connection
+        do {
+            connection = try await Workspace.connect(workspace)
+        } catch let failure as CLIFailure {
+            StandardError.print("asset-worker verify: \(failure.message)")
+            throw ExitCode(failure.status)
+        }
+        if !json { print("asset-worker verify: \(connection.description)") }
+        let checked: Int
+        let problems: [VerificationProblem]
+        do {
+            (checked, problems) = try await AssetVerifier(journal: journal, client: connection.client).verify()
+        } catch {
+            await connection.close()
+            StandardError.print("asset-worker verify: \(error)")
+            throw ExitCode(ExitStatus.ioError)
+        }
+        let unreachable = problems.contains { $0.unreachable }
+        await connection.close()
+        for problem in problems {
+            if json { JSONLine.print(problem) } else { print("MISMATCH asset \(problem.assetID) (\(problem.source)): \(problem.problem)") }
+        }
+        if !json { print("Checked \(checked) recorded asset(s): \(problems.isEmpty ? "all agree with the API" : "\(problems.count) problem(s)")") }
+        if unreachable { throw ExitCode(ExitStatus.unavailable) }
+        if !problems.isEmpty { throw ExitCode(ExitStatus.dataError) }
+    }
+}

@@ -1,0 +1,204 @@
+import ArgumentParser
+import AssetPipeline
+import ClassyAPI
+import Dispatch
+import Foundation
+import Imaging
+
+/// `asset-worker upload MANIFEST` or `asset-worker upload IMAGE --campaign N --role R ...`.
+struct UploadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upload",
+        abstract: "Process and upload the jobs of a manifest (YAML or JSON), or one image, through the Classy asset flow.",
+        discussion: """
+        Every step is journaled (.asset-worker/journal.sqlite by default): Ctrl-C pauses, and running the same \
+        command again continues where it stopped; jobs already done are not uploaded again. Without Classy \
+        credentials (CLASSY_CLIENT_ID, CLASSY_CLIENT_SECRET, ...) the upload goes to a local sandbox.
+        Exit status: 0 done, 64 usage, 65 invalid manifest or refused data, 69 a job failed against the service, \
+        75 paused or another run holds the journal.
+        """
+    )
+
+    @Argument(help: "A manifest (.yml, .yaml, .json) or a single image.")
+    var input: String
+
+    @Option(help: "Role of a single image: logo, ecard, social, sponsor, asset.")
+    var role: String?
+
+    @Option(help: "Campaign of a single image (logo, ecard, social).")
+    var campaign: Int?
+
+    @Option(help: "eCard order of a single image.")
+    var order: Int?
+
+    @Flag(help: "Refuse an eCard that is not already 600x400 instead of cover-cropping it.")
+    var strict = false
+
+    @Option(help: "Appeal set of a single social image.")
+    var appealSet: Int?
+
+    @Option(help: "Donation-matching plan of a single sponsor image.")
+    var matchingPlan: Int?
+
+    @Option(help: ArgumentHelp("Thumbnails of a single image.", valueName: "WxH[,WxH...]"))
+    var thumbnails: String?
+
+    @Option(help: "Jobs in flight at once (processing overlaps uploads).")
+    var jobs: Int = 8
+
+    @Flag(help: "Print every uploaded record as a JSON line instead of the summary table.")
+    var json = false
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    var isManifest: Bool {
+        let ext = URL(fileURLWithPath: input).pathExtension.lowercased()
+        return ["yml", "yaml", "json"].contains(ext)
+    }
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if !isManifest, role == nil { throw ValidationError("a single image needs --role (logo, ecard, social, sponsor, asset)") }
+    }
+
+    func run() async throws {
+        let manifest: Manifest
+        do throws(ManifestError) {
+            manifest = isManifest
+                ? try Manifest.load(path: input)
+                : try Manifest.singleJob(source: input, role: role ?? "asset", campaign: campaign, order: order, strict: strict ? true : nil,
+                                         appealSet: appealSet, matchingPlan: matchingPlan,
+                                         thumbnails: thumbnails.map { [$0] } ?? [], memberID: workspace.memberID)
+        } catch {
+            StandardError.print("asset-worker upload: \(error)\nNothing was uploaded.")
+            throw ExitCode(ExitStatus.dataError)
+        }
+
+        let campaigns = Set(manifest.jobs.compactMap { job -> Int? in
+            switch job.role {
+            case let .logo(campaign), let .ecard(campaign, _, _), let .social(.campaign(campaign)): campaign
+            default: nil
+            }
+        })
+        let connection: Connection
+        do {
+            connection = try await Workspace.connect(workspace, campaigns: campaigns.sorted())
+        } catch let failure as CLIFailure {
+            StandardError.print("asset-worker upload: \(failure.message)")
+            throw ExitCode(failure.status)
+        }
+        print("asset-worker upload: \(connection.description)")
+
+        let journal: SQLiteJournal
+        do {
+            try FileManager.default.createDirectory(atPath: workspace.stateDir, withIntermediateDirectories: true)
+            journal = try SQLiteJournal(path: workspace.journalPath)
+        } catch {
+            await connection.close()
+            StandardError.print("asset-worker upload: cannot open the journal \(workspace.journalPath): \(error)")
+            throw ExitCode(ExitStatus.ioError)
+        }
+
+        let runner = BatchRunner(manifest: manifest, journal: journal, client: connection.client,
+                                 options: BatchOptions(jobsInFlight: jobs, manifestPath: isManifest ? URL(fileURLWithPath: input).path : nil))
+        let progress = ProgressReporter(total: manifest.jobs.count, json: json)
+        let runTask = Task { () throws(BatchError) -> BatchSummary in
+            try await runner.run { event in progress.report(event) }
+        }
+        // Ctrl-C: cancel the run; in-flight steps stop at a journaled point.
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT)
+        interrupt.setEventHandler {
+            StandardError.print("\nasset-worker upload: pausing (finishing the journal)...")
+            runTask.cancel()
+        }
+        interrupt.resume()
+        defer { interrupt.cancel() }
+
+        let result = await runTask.result
+        await connection.close()
+        switch result {
+        case let .failure(anyError):
+            let error = anyError as? BatchError ?? BatchError(.service, "\(anyError)")
+            StandardError.print("asset-worker upload: \(error.message)")
+            throw ExitCode(error.code == .ecardLimit ? ExitStatus.dataError
+                : error.code == .busy ? ExitStatus.temporaryFailure : ExitStatus.unavailable)
+        case let .success(summary):
+            progress.finish(summary)
+            if summary.paused {
+                let again = CommandLine.arguments.joined(separator: " ")
+                StandardError.print("Paused. Nothing is lost: run `\(again)` again (or `asset-worker resume`) to continue.")
+                throw ExitCode(ExitStatus.temporaryFailure)
+            }
+            if summary.failed > 0 { throw ExitCode(ExitStatus.unavailable) }
+        }
+    }
+}
+
+/// Progress for people (a line per job, a summary table) or machines (JSON lines).
+final class ProgressReporter: Sendable {
+    let total: Int
+    let json: Bool
+    let started = Date()
+    private let counter = LockedCounter()
+
+    init(total: Int, json: Bool) {
+        self.total = total
+        self.json = json
+    }
+
+    func report(_ event: BatchEvent) {
+        switch event {
+        case .started:
+            if !json { print("\(total) job(s)") }
+        case let .uploaded(_, record):
+            if json { JSONLine.print(record) }
+        case let .skipped(job, reason):
+            let n = counter.increment()
+            if !json { print("[\(n)/\(total)] \(job.role.name) \(job.source): already uploaded (\(reason))") }
+        case let .finished(job, records, attachedTo):
+            let n = counter.increment()
+            if !json {
+                let ids = records.compactMap { $0.id.classyID }.map(String.init).joined(separator: ", ")
+                let attached = attachedTo.map { ", attached to \($0)" } ?? ""
+                let elapsed = Date().timeIntervalSince(started)
+                let eta = n < total ? String(format: ", ETA %.0fs", elapsed / Double(n) * Double(total - n)) : ""
+                print("[\(n)/\(total)] \(job.role.name) \(job.source): assets \(ids)\(attached)\(eta)")
+            }
+        case let .failed(job, error):
+            let n = counter.increment()
+            StandardError.print("[\(n)/\(total)] \(job.role.name) \(job.source) (manifest line \(job.line)) failed: \(error)")
+        case let .abandoned(job, assetID, reason):
+            if !json { print("    \(job.source): pending asset \(assetID) abandoned (\(reason)); recorded in the journal") }
+        }
+    }
+
+    func finish(_ summary: BatchSummary) {
+        guard !json else { return }
+        let seconds = Date().timeIntervalSince(started)
+        print("")
+        func row(_ name: String, _ value: String) -> String {
+            name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(repeating: " ", count: max(0, 6 - value.count)) + value
+        }
+        print(row("jobs", "count"))
+        for (name, count) in [("done", summary.done), ("skipped", summary.skipped), ("failed", summary.failed)] {
+            print(row(name, String(count)))
+        }
+        print(String(format: "uploaded %d image(s), %.1f MB in %.1f s; %d pending asset(s) abandoned",
+                     summary.records.count, Double(summary.bytesUploaded) / 1e6, seconds, summary.abandoned))
+    }
+}
+
+/// A counter shared by concurrent event callbacks.
+final class LockedCounter: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var value = 0
+    private let lock = NSLock()
+
+    func increment() -> Int {
+        lock.withLock {
+            value += 1
+            return value
+        }
+    }
+}

@@ -1,0 +1,202 @@
+import ClassyAPI
+import ClassySandbox
+import Foundation
+import Imaging
+import XCTest
+@testable import AssetPipeline
+
+/// The batch uploader end to end against the in-process sandbox (its own
+/// verifying S3 store): real HTTP on loopback, real SQLite journal, real codecs.
+final class BatchRunnerTests: XCTestCase {
+    static let testImages = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("TestImages").path
+
+    var folder: URL!
+    var sandbox: RunningSandbox!
+    var client: ClassyClient!
+
+    override func setUp() async throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        sandbox = try await ClassySandbox.start()
+        try await sandbox.addCampaign(SandboxCampaign(id: 1001, name: "Spring appeal"))
+        client = ClassyClient(configuration: ClassyConfiguration(
+            baseURL: sandbox.baseURL, clientID: sandbox.clientID, clientSecret: sandbox.clientSecret, memberID: 7))
+    }
+
+    override func tearDown() async throws {
+        await sandbox?.stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Writes a manifest into the test folder, with sources from TestImages/.
+    func manifest(_ yaml: String) throws -> Manifest {
+        let path = folder.appendingPathComponent("manifest.yml").path
+        try yaml.replacingOccurrences(of: "@", with: Self.testImages + "/").write(toFile: path, atomically: true, encoding: .utf8)
+        return try Manifest.load(path: path)
+    }
+
+    func runner(_ manifest: Manifest, journalName: String = "journal.sqlite") throws -> BatchRunner {
+        let journal = try SQLiteJournal(path: folder.appendingPathComponent(journalName).path)
+        return BatchRunner(manifest: manifest, journal: journal, client: client,
+                           options: BatchOptions(jobsInFlight: 4, processor: LocalProcessor(processing: ProcessingOptions(threads: 1))))
+    }
+
+    static let mixed = """
+        jobs:
+          - role: logo
+            source: @campaign-logo.png
+            campaign: 1001
+            thumbnails: [100x100, 150x150]
+          - role: ecard
+            source: @ecard-landscape-exif6.jpg
+            campaign: 1001
+            order: 1
+          - role: ecard
+            source: @social-ladybird.jpg
+            campaign: 1001
+            order: 2
+          - role: asset
+            source: @sponsor-cogs.gif
+            actions:
+              - rotate: 90
+        """
+
+    func testMixedManifestUploadsEveryImageWithChildrenPointingAtTheirParent() async throws {
+        let summary = try await runner(try manifest(Self.mixed)).run()
+        XCTAssertEqual(summary.done, 4)
+        XCTAssertEqual(summary.failed, 0)
+        // logo: 1 + 2 thumbnails; each eCard: original + its 600x400 cover crop; gif: 1 + 1.
+        XCTAssertEqual(summary.records.count, 3 + 2 + 2 + 2)
+        let stats = await sandbox.statistics()
+        let uploaded = stats.assets.filter { $0.state == "uploaded" }
+        XCTAssertEqual(uploaded.count, 9, "every image is on the platform, once")
+        XCTAssertTrue(stats.assets.allSatisfy { $0.uploadedTransitions <= 1 })
+        for record in summary.records {
+            let id = try XCTUnwrap(record.id.classyID)
+            let bytes = await sandbox.objectBytes(assetID: id)
+            XCTAssertEqual(bytes?.count, record.size, "the store holds the bytes the record describes")
+            if record.type != nil {
+                let parent = try XCTUnwrap(record.parentID?.classyID, "a child points at its parent's Classy id")
+                XCTAssertTrue(summary.records.contains { $0.id == .classy(parent) && $0.type == nil })
+            }
+        }
+        // Both eCards exist, attached to their 600x400 images.
+        var cards: [ECard] = []
+        for try await card in client.eCards(campaignID: 1001) { cards.append(card) }
+        XCTAssertEqual(cards.count, 2)
+        for card in cards {
+            let asset = try XCTUnwrap(summary.records.first { $0.id.classyID == card.assetID })
+            XCTAssertEqual([asset.width, asset.height], [600, 400])
+            XCTAssertEqual(asset.type, "thumbnail_600_400")
+        }
+    }
+
+    func testRerunningTheSameManifestUploadsNothingAndChangingOneJobRedoesOnlyIt() async throws {
+        let first = try await runner(try manifest(Self.mixed)).run()
+        XCTAssertEqual(first.done, 4)
+        let before = await sandbox.statistics().assets.count
+
+        let second = try await runner(try manifest(Self.mixed)).run()
+        XCTAssertEqual(second.skipped, 4)
+        XCTAssertEqual(second.done, 0)
+        let afterRerun = await sandbox.statistics().assets.count
+        XCTAssertEqual(afterRerun, before, "a re-run creates no asset")
+
+        let changed = Self.mixed.replacingOccurrences(of: "thumbnails: [100x100, 150x150]", with: "thumbnails: [100x100, 120x120]")
+        let third = try await runner(try manifest(changed)).run()
+        XCTAssertEqual(third.done, 1, "only the changed job runs")
+        XCTAssertEqual(third.skipped, 3)
+        let afterChange = await sandbox.statistics().assets.count
+        XCTAssertEqual(afterChange, before + 3, "the changed logo job uploads its original and two thumbnails")
+    }
+
+    func testAFifthECardIsRefusedBeforeAnythingIsUploaded() async throws {
+        // Three eCards already on the campaign, two more in the manifest.
+        for order in 1 ... 3 {
+            let bytes = try ImageEncoder.encode(Image(pixels: PixelBuffer(width: 600, height: 400, layout: .rgb)), as: .png)
+            let asset = try await client.uploadAsset(bytes, contentType: .png).asset
+            _ = try await client.createECard(campaignID: 1001, ECardInput(assetID: asset.id, order: order))
+        }
+        let assetsBefore = await sandbox.statistics().assets.count
+        let m = try manifest("""
+            jobs:
+              - role: ecard
+                source: @ecard-landscape-exif6.jpg
+                campaign: 1001
+                order: 4
+              - role: ecard
+                source: @social-ladybird.jpg
+                campaign: 1001
+                order: 5
+            """)
+        do {
+            _ = try await runner(m).run()
+            XCTFail("a fifth eCard must be refused")
+        } catch let error as BatchError {
+            XCTAssertEqual(error.code, .ecardLimit)
+            XCTAssertTrue(error.message.contains("limit of 4"), error.message)
+        }
+        let assetsAfter = await sandbox.statistics().assets.count
+        XCTAssertEqual(assetsAfter, assetsBefore, "nothing was uploaded")
+    }
+
+    func testThirtyPercentS3FailuresStillCompleteEveryJobOnce() async throws {
+        var faults = SandboxFaults()
+        faults.s3ServerErrorRate = 0.3
+        faults.s3ResetRate = 0.1
+        await sandbox.setFaults(faults)
+        let summary = try await runner(try manifest(Self.mixed)).run()
+        XCTAssertEqual(summary.done, 4, summary.failures.map(\.error).joined(separator: "; "))
+        let stats = await sandbox.statistics()
+        XCTAssertEqual(stats.assets.filter { $0.state == "uploaded" }.count, 9)
+        XCTAssertTrue(stats.assets.allSatisfy { $0.uploadedTransitions <= 1 }, "no asset marked uploaded twice")
+        XCTAssertGreaterThan(stats.injectedFaults, 0, "the faults really happened and were retried")
+    }
+
+    func testVerifyDetectsAnAssetAlteredBehindTheWorkersBack() async throws {
+        let m = try manifest(Self.mixed)
+        let journal = try SQLiteJournal(path: folder.appendingPathComponent("journal.sqlite").path)
+        let summary = try await BatchRunner(manifest: m, journal: journal, client: client).run()
+        let verifier = AssetVerifier(journal: journal, client: client)
+        let clean = try await verifier.verify()
+        XCTAssertEqual(clean.checked, summary.records.count)
+        XCTAssertEqual(clean.problems, [])
+
+        let victim = try XCTUnwrap(summary.records.last?.id.classyID)
+        let altered = try await sandbox.alterAsset(victim, size: 12)
+        XCTAssertTrue(altered)
+        let after = try await verifier.verify()
+        XCTAssertEqual(after.problems.count, 1)
+        XCTAssertEqual(after.problems.first?.assetID, victim)
+        XCTAssertTrue(after.problems.first?.problem.contains("size is 12") == true)
+    }
+
+    func testASecondConcurrentRunOnTheSameJournalIsRefused() async throws {
+        let path = folder.appendingPathComponent("journal.sqlite").path
+        let holder = try SQLiteJournal(path: path)
+        let lease = try await holder.beginRun()
+        defer { Task { try? await holder.endRun(lease, as: .finished) } }
+        do {
+            _ = try await BatchRunner(manifest: try manifest(Self.mixed), journal: try SQLiteJournal(path: path), client: client).run()
+            XCTFail("the journal is held by another run")
+        } catch let error as BatchError {
+            XCTAssertEqual(error.code, .busy)
+        }
+    }
+
+    func testEventsArriveAsAnAsyncSequence() async throws {
+        var finished = 0
+        var started = false
+        for try await event in try runner(try manifest(Self.mixed)).events() {
+            switch event {
+            case .started(let jobs): started = jobs == 4
+            case .finished: finished += 1
+            default: break
+            }
+        }
+        XCTAssertTrue(started)
+        XCTAssertEqual(finished, 4)
+    }
+}
