@@ -1,0 +1,146 @@
+import ClassyAPI
+import ClassySandbox
+import Foundation
+import XCTest
+@testable import AssetPipeline
+
+/// `kill -9` at random moments, then run again: the batch ends with exactly the
+/// expected assets (none missing, none uploaded twice, children with their
+/// parents) and every pending asset the journal saw and gave up is recorded.
+/// The worker runs as a real process (`.build/debug/asset-worker upload`)
+/// against an in-process sandbox with added latency, so kills land mid-flight.
+final class ResumeAfterKillTests: XCTestCase {
+    static let projectRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func workerBinary() throws -> URL {
+        for configuration in ["debug", "release"] {
+            let url = Self.projectRoot.appendingPathComponent(".build/\(configuration)/asset-worker")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            XCTFail("asset-worker is not built (swift build --build-tests builds it)")
+        }
+        throw XCTSkip("asset-worker is not built")
+    }
+
+    func testKilledRunsResumeToExactlyTheExpectedAssets() async throws {
+        let binary = try workerBinary()
+        for seed: UInt64 in [11, 23, 47] {
+            try await killAndResume(binary: binary, seed: seed)
+        }
+    }
+
+    private func killAndResume(binary: URL, seed: UInt64) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(seed)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = SandboxConfiguration()
+        configuration.faults.latencyMilliseconds = 20
+        let sandbox = try await ClassySandbox.start(configuration)
+        defer { Task { await sandbox.stop() } }
+        try await sandbox.addCampaign(SandboxCampaign(id: 1001, name: "Kill test"))
+
+        let images = Self.projectRoot.appendingPathComponent("TestImages").path
+        let manifest = folder.appendingPathComponent("manifest.yml").path
+        try """
+        jobs:
+          - role: logo
+            source: \(images)/campaign-logo.png
+            campaign: 1001
+            thumbnails: [100x100, 150x150]
+          - role: ecard
+            source: \(images)/ecard-landscape-exif6.jpg
+            campaign: 1001
+            order: 1
+          - role: ecard
+            source: \(images)/social-ladybird.jpg
+            campaign: 1001
+            order: 2
+          - role: asset
+            source: \(images)/sponsor-cogs.gif
+            actions:
+              - rotate: 90
+        """.write(toFile: manifest, atomically: true, encoding: .utf8)
+        let expectedImages = 3 + 2 + 2 + 2
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["CLASSY_API_URL"] = sandbox.baseURL
+        environment["CLASSY_CLIENT_ID"] = sandbox.clientID
+        environment["CLASSY_CLIENT_SECRET"] = sandbox.clientSecret
+        environment["CLASSY_MEMBER_ID"] = "5"
+        let arguments = ["upload", manifest, "--state-dir", folder.appendingPathComponent("state").path, "--jobs", "2"]
+
+        var random = SplitMix64(seed: seed)
+        var kills = 0
+        for _ in 0 ..< 3 {
+            let process = try start(binary, arguments, environment)
+            try await Task.sleep(for: .milliseconds(Int(60 + random.next() % 700)))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        let final = try start(binary, arguments, environment)
+        final.waitUntilExit()
+        XCTAssertEqual(final.terminationStatus, 0, "seed \(seed): the resumed run completes")
+
+        let journal = try SQLiteJournal(path: folder.appendingPathComponent("state/journal.sqlite").path)
+        let status = try await journal.status()
+        XCTAssertEqual(status.jobCounts["done"], 4, "seed \(seed): \(status.jobCounts)")
+        let items = try await journal.allAssets()
+        XCTAssertEqual(items.count, expectedImages, "seed \(seed)")
+        XCTAssertTrue(items.allSatisfy { $0.step == .done }, "seed \(seed)")
+        let ids = items.compactMap(\.classyAssetID)
+        XCTAssertEqual(Set(ids).count, expectedImages, "seed \(seed): one Classy asset per image")
+        for job in Set(items.map(\.jobKey)) {
+            let positions = items.filter { $0.jobKey == job }.map(\.position).sorted()
+            XCTAssertEqual(positions.first, 0, "seed \(seed): every job has its original, which its children point at")
+        }
+
+        let stats = await sandbox.statistics()
+        let uploaded = Set(stats.assets.filter { $0.state == "uploaded" }.map(\.id))
+        XCTAssertEqual(uploaded, Set(ids), "seed \(seed): exactly the journal's assets are on the platform: none missing, none twice")
+        XCTAssertTrue(stats.assets.allSatisfy { $0.uploadedTransitions <= 1 }, "seed \(seed)")
+        var cards: [ECard] = []
+        let client = ClassyClient(configuration: ClassyConfiguration(
+            baseURL: sandbox.baseURL, clientID: sandbox.clientID, clientSecret: sandbox.clientSecret, memberID: 5))
+        for try await card in client.eCards(campaignID: 1001) { cards.append(card) }
+        XCTAssertEqual(cards.count, 2, "seed \(seed): each eCard attached once")
+
+        // Pending assets: every one the journal gave up is recorded as abandoned.
+        // A kill between the API creating a pending asset and the journal writing
+        // its id can leave one the journal never saw (at most one per job in
+        // flight per kill); the API has no call to list them, so the test bounds it.
+        let pending = Set(stats.assets.filter { $0.state == "pending" }.map(\.id))
+        let abandoned = Set(try await journal.abandonedAssets().map(\.assetID))
+        XCTAssertTrue(abandoned.isSubset(of: pending), "seed \(seed): an abandoned id is never one that was uploaded")
+        let unseen = pending.subtracting(abandoned)
+        XCTAssertLessThanOrEqual(unseen.count, kills * 2, "seed \(seed): \(unseen.count) pending asset(s) never journaled after \(kills) kill(s)")
+    }
+
+    private func start(_ binary: URL, _ arguments: [String], _ environment: [String: String]) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
+
+/// A small seeded generator, so each seed kills at the same moments every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
