@@ -74,6 +74,20 @@ struct UploadCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.dataError)
         }
 
+        try await UploadSession(workspace: workspace, jobs: jobs, json: json,
+                                manifestPath: isManifest ? URL(fileURLWithPath: input).path : nil).run(manifest)
+    }
+}
+
+/// One upload run of a manifest: connect (API or sandbox), open the journal,
+/// run the batch with Ctrl-C as pause, report. Shared by `upload` and `resume`.
+struct UploadSession {
+    var workspace: WorkspaceOptions
+    var jobs: Int
+    var json: Bool
+    var manifestPath: String?
+
+    func run(_ manifest: Manifest) async throws {
         let campaigns = Set(manifest.jobs.compactMap { job -> Int? in
             switch job.role {
             case let .logo(campaign), let .ecard(campaign, _, _), let .social(.campaign(campaign)): campaign
@@ -100,7 +114,7 @@ struct UploadCommand: AsyncParsableCommand {
         }
 
         let runner = BatchRunner(manifest: manifest, journal: journal, client: connection.client,
-                                 options: BatchOptions(jobsInFlight: jobs, manifestPath: isManifest ? URL(fileURLWithPath: input).path : nil))
+                                 options: BatchOptions(jobsInFlight: jobs, manifestPath: manifestPath))
         let progress = ProgressReporter(total: manifest.jobs.count, json: json)
         let runTask = Task { () throws(BatchError) -> BatchSummary in
             try await runner.run { event in progress.report(event) }
@@ -199,6 +213,58 @@ final class LockedCounter: @unchecked Sendable {
         lock.withLock {
             value += 1
             return value
+        }
+    }
+}
+
+/// `asset-worker resume`: continues every unfinished job of the journal, by
+/// reloading the manifests they came from.
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue the unfinished jobs recorded in the journal (after Ctrl-C, a crash or kill -9).",
+        discussion: "Jobs that came from a single-image `upload` (no manifest) are resumed by running that command again."
+    )
+
+    @Option(help: "Jobs in flight at once.")
+    var jobs: Int = 8
+
+    @Flag(help: "Print every uploaded record as a JSON line.")
+    var json = false
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: workspace.journalPath) else {
+            print("No journal at \(workspace.journalPath): nothing to resume.")
+            return
+        }
+        let incomplete: [JournalJob]
+        do {
+            incomplete = try await SQLiteJournal(path: workspace.journalPath).incompleteJobs()
+        } catch {
+            StandardError.print("asset-worker resume: \(error)")
+            throw ExitCode(ExitStatus.ioError)
+        }
+        let manifests = Array(Set(incomplete.compactMap(\.plan.manifestPath))).sorted()
+        let withoutManifest = incomplete.filter { $0.plan.manifestPath == nil }
+        for job in withoutManifest {
+            StandardError.print("asset-worker resume: \(job.plan.role) \(job.plan.sourcePath) came from a single-image upload; run that upload command again")
+        }
+        if manifests.isEmpty {
+            print(incomplete.isEmpty ? "Nothing to resume: every job in the journal is done." : "No manifest to resume from.")
+            return
+        }
+        for path in manifests {
+            let manifest: Manifest
+            do throws(ManifestError) {
+                manifest = try Manifest.load(path: path)
+            } catch {
+                StandardError.print("asset-worker resume: \(path): \(error)")
+                throw ExitCode(ExitStatus.dataError)
+            }
+            print("asset-worker resume: \(path)")
+            try await UploadSession(workspace: workspace, jobs: jobs, json: json, manifestPath: path).run(manifest)
         }
     }
 }
