@@ -24,6 +24,9 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(help: "A NAME=value file with the CLASSY_* settings; must not be readable by others (chmod 600).")
     var config: String?
 
+    @Option(help: ArgumentHelp("Without credentials: a fault for the local sandbox, NAME=VALUE as `asset-worker sandbox --fault` (repeatable; for benchmarks and demos).", valueName: "NAME=VALUE"))
+    var sandboxFault: [String] = []
+
     var journalPath: String { stateDir + "/journal.sqlite" }
     var sandboxData: String { stateDir + "/sandbox" }
 }
@@ -64,6 +67,11 @@ enum Workspace {
         try FileManager.default.createDirectory(atPath: options.stateDir, withIntermediateDirectories: true)
         var configuration = SandboxConfiguration()
         configuration.dataDirectory = URL(fileURLWithPath: options.sandboxData)
+        do {
+            configuration.faults = try SandboxFaults(parsing: options.sandboxFault)
+        } catch {
+            throw CLIFailure(status: ExitStatus.usage, message: "--sandbox-fault: \(error)")
+        }
         var sandboxLogger = Logger(label: "classy-sandbox")
         sandboxLogger.logLevel = .warning
         let sandbox = try await ClassySandbox.start(configuration, logger: sandboxLogger)
