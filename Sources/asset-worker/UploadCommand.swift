@@ -154,7 +154,11 @@ final class ProgressReporter: Sendable {
     let total: Int
     let json: Bool
     let started = Date()
+    /// On a terminal a bar is redrawn under the job lines; in a pipe or a log only lines are written.
+    let isTerminal = isatty(STDOUT_FILENO) == 1
     private let counter = LockedCounter()
+    private let uploadedBytes = LockedCounter()
+    private let uploadedImages = LockedCounter()
 
     init(total: Int, json: Bool) {
         self.total = total
@@ -162,10 +166,14 @@ final class ProgressReporter: Sendable {
     }
 
     func report(_ event: BatchEvent) {
+        if isTerminal, !json { print("\r\u{1B}[K", terminator: "") }
+        defer { if isTerminal, !json { drawBar() } }
         switch event {
         case .started:
             if !json { print("\(total) job(s)") }
         case let .uploaded(_, record):
+            _ = uploadedBytes.add(record.size)
+            _ = uploadedImages.add(1)
             if json { JSONLine.print(record) }
         case let .skipped(job, reason):
             let n = counter.increment()
@@ -187,7 +195,22 @@ final class ProgressReporter: Sendable {
         }
     }
 
+    /// `[=====     ] 12/40 jobs, 31 images, 18.2 MB, 9.1 images/s, ETA 14s`
+    private func drawBar() {
+        let done = counter.value
+        let images = uploadedImages.value
+        let elapsed = max(0.001, Date().timeIntervalSince(started))
+        let width = 24
+        let filled = total == 0 ? width : width * done / total
+        let eta = done == 0 || done >= total ? "" : String(format: ", ETA %.0fs", elapsed / Double(done) * Double(total - done))
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        print(String(format: "[%@] %d/%d jobs, %d images, %.1f MB, %.1f images/s%@", bar, done, total, images,
+                     Double(uploadedBytes.value) / 1e6, Double(images) / elapsed, eta), terminator: "")
+        fflush(nil)
+    }
+
     func finish(_ summary: BatchSummary) {
+        if isTerminal, !json { print("") }
         guard !json else { return }
         let seconds = Date().timeIntervalSince(started)
         print("")
@@ -206,15 +229,19 @@ final class ProgressReporter: Sendable {
 /// A counter shared by concurrent event callbacks.
 final class LockedCounter: @unchecked Sendable {
     // Guarded by `lock`.
-    private var value = 0
+    private var count = 0
     private let lock = NSLock()
 
-    func increment() -> Int {
+    func increment() -> Int { add(1) }
+
+    func add(_ amount: Int) -> Int {
         lock.withLock {
-            value += 1
-            return value
+            count += amount
+            return count
         }
     }
+
+    var value: Int { lock.withLock { count } }
 }
 
 /// `asset-worker resume`: continues every unfinished job of the journal, by
