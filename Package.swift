@@ -113,7 +113,10 @@ let package = Package(
             dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Reference")]
         ),
-        .testTarget(name: "AssetPipelineTests", dependencies: ["AssetPipeline", "ClassyAPI", "ClassySandbox"]),
+        .testTarget(
+            name: "AssetPipelineTests",
+            dependencies: ["AssetPipeline", "ClassyAPI", "ClassySandbox", "SigV4", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "ClassyTests",
             dependencies: [
