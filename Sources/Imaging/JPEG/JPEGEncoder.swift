@@ -13,20 +13,7 @@ public struct JPEGEncodeOptions: Sendable, Equatable {
     }
 
     /// An opaque colour to composite translucent pixels onto, since JPEG has no alpha.
-    public struct Background: Sendable, Equatable {
-        public var red: UInt8
-        public var green: UInt8
-        public var blue: UInt8
-
-        public init(red: UInt8, green: UInt8, blue: UInt8) {
-            self.red = red
-            self.green = green
-            self.blue = blue
-        }
-
-        public static let white = Background(red: 255, green: 255, blue: 255)
-        public static let black = Background(red: 0, green: 0, blue: 0)
-    }
+    public typealias Background = RGBColor
 
     /// libjpeg's quality scale, 1...100; anything else is refused as `invalidArgument`.
     public var quality: Int
