@@ -91,7 +91,8 @@ private func validate(_ image: Image, info: ImageInfo?, options: DecodeOptions) 
 public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data, size > 0 else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    guard let detected = ImageFormat.detect(bytes) else { return 0 }
+    // No signature: nothing past detection to explore; -1 keeps it out of the corpus.
+    guard let detected = ImageFormat.detect(bytes) else { return -1 }
     if let wanted = selectedFormat(), wanted != detected { return -1 } // -1: do not add to the corpus
 
     let options = options(from: bytes[bytes.count - 1])
