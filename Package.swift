@@ -9,10 +9,12 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "AssetPipeline", targets: ["AssetPipeline"]),
         .executable(name: "asset-worker", targets: ["asset-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libpng-dev, libjpeg-dev, libgif-dev).
@@ -27,14 +29,26 @@ let package = Package(
         // Pixel buffers, format detection, decode limits and the three codecs.
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CPNG", "CJPEG", "CGIF"]),
 
+        // Parent/child asset records, local processing plans, and (later) the upload flow.
+        .target(
+            name: "AssetPipeline",
+            dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
         .executableTarget(
             name: "asset-worker",
             dependencies: [
                 "Imaging",
+                "AssetPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Reference")]),
+        .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Reference")]
+        ),
+        .testTarget(name: "AssetPipelineTests", dependencies: ["AssetPipeline"]),
     ]
 )

@@ -69,7 +69,7 @@ public enum JPEGShrink: Int, Sendable, CaseIterable {
 public struct DecodeOptions: Sendable, Equatable {
     public var limits: DecodeLimits
     /// Apply the EXIF orientation so pixels come out upright (JPEG). When false,
-    /// pixels are returned as stored and `Image` still reports the orientation.
+    /// pixels are returned as stored (`ImageDecoder.probe` reports the orientation).
     public var applyOrientation: Bool
     /// Shrink-on-load for JPEG; ignored for other formats.
     public var jpegShrink: JPEGShrink

@@ -53,26 +53,30 @@ final class CorpusTests: XCTestCase {
     }
 
     func testPNGPixelsMatchAnIndependentDecoder() throws {
-        try compare(format: "png", decoder: "vips", exact: true)
+        try compare(format: "png", decoders: ["vips"], exact: true)
     }
 
     func testGIFPixelsMatchAnIndependentDecoder() throws {
-        try compare(format: "gif", decoder: "pillow", exact: true)
+        // Every frame, composited. Pillow and libvips (libnsgif) disagree with each
+        // other on a frame that sticks out of the screen (test_extents.gif), so a
+        // file passes when it matches either of them exactly.
+        try compare(format: "gif", decoders: ["pillow", "vips"], exact: true)
     }
 
     func testJPEGPixelsMatchAnIndependentDecoder() throws {
         // Pillow bundles a different libjpeg-turbo build; the IDCT and upsampling
         // are the same algorithms, so block means must agree closely.
-        try compare(format: "jpeg", decoder: "pillow", exact: false)
+        try compare(format: "jpeg", decoders: ["pillow"], exact: false)
     }
 
-    private func compare(format: String, decoder: String, exact: Bool) throws {
+    private func compare(format: String, decoders: [String], exact: Bool) throws {
         let reference = try ReferencePixels.load()
         let entries = try Corpus.manifest().filter { $0.format == format && $0.valid }
         XCTAssertFalse(entries.isEmpty)
         var mismatches: [String] = []
         for entry in entries {
-            guard let ref = reference.row(entry.path, decoder: decoder) else {
+            let refs = decoders.compactMap { reference.row(entry.path, decoder: $0) }
+            guard !refs.isEmpty else {
                 mismatches.append("\(entry.path): no reference row")
                 continue
             }
@@ -83,27 +87,26 @@ final class CorpusTests: XCTestCase {
                 mismatches.append("\(entry.path): refused: \(error)")
                 continue
             }
-            guard image.width == ref.width, image.height == ref.height, image.frames.count == ref.frames else {
+            let first = canonicalRGBA(image.pixels)
+            let ours = gridMeans(first, width: image.width, height: image.height)
+            let sizeOK = refs.contains { $0.width == image.width && $0.height == image.height && $0.frames == image.frames.count }
+            guard sizeOK else {
+                let ref = refs[0]
                 mismatches.append("\(entry.path): \(image.width)x\(image.height)x\(image.frames.count) frames, reference \(ref.width)x\(ref.height)x\(ref.frames)")
                 continue
             }
-            let first = canonicalRGBA(image.pixels)
             if exact {
-                let all = image.frames.count == 1 ? [first] : image.frames.map { canonicalRGBA($0.pixels) }
-                if SHA256Digest.hex([first]) != ref.sha256First {
-                    let ours = gridMeans(first, width: image.width, height: image.height)
-                    let worst = zip(ours, ref.grid).map { abs($0 - $1) }.max() ?? 0
-                    mismatches.append("\(entry.path): first frame differs (largest block-mean difference \(worst))")
-                } else if SHA256Digest.hex(all) != ref.sha256All {
-                    let bad = (0 ..< all.count).first { i in i > 0 } ?? 0
-                    mismatches.append("\(entry.path): a later frame differs (\(all.count) frames, first checked \(bad))")
-                }
+                let firstHash = sha256Hex([first])
+                let allHash = image.frames.count == 1 ? firstHash : sha256Hex(image.frames.map { canonicalRGBA($0.pixels) })
+                if refs.contains(where: { $0.sha256First == firstHash && $0.sha256All == allHash }) { continue }
+                let worst = refs.map { ref in zip(ours, ref.grid).map { abs($0 - $1) }.max() ?? 0 }.min() ?? 0
+                let firstOK = refs.contains { $0.sha256First == firstHash }
+                mismatches.append("\(entry.path): " + (firstOK ? "a later frame differs" : "first frame differs (block means within \(worst))"))
             } else {
-                let ours = gridMeans(first, width: image.width, height: image.height)
-                let worst = zip(ours, ref.grid).map { abs($0 - $1) }.max() ?? .infinity
+                let worst = refs.map { ref in zip(ours, ref.grid).map { abs($0 - $1) }.max() ?? .infinity }.min() ?? .infinity
                 if worst > 1.5 { mismatches.append("\(entry.path): block means differ by up to \(worst)") }
             }
         }
-        XCTAssertTrue(mismatches.isEmpty, "\(mismatches.count) file(s) differ from \(decoder):\n" + mismatches.joined(separator: "\n"))
+        XCTAssertTrue(mismatches.isEmpty, "\(mismatches.count) file(s) differ from \(decoders.joined(separator: "/")):\n" + mismatches.joined(separator: "\n"))
     }
 }

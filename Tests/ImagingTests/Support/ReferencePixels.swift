@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 @testable import Imaging
 
@@ -41,10 +42,12 @@ struct ReferencePixels {
 /// fully transparent pixels set to 0.
 func canonicalRGBA(_ pixels: PixelBuffer) -> [UInt8] {
     var rgba = pixels.converted(to: .rgba).bytes
-    var i = 0
-    while i < rgba.count {
-        if rgba[i + 3] == 0 { rgba[i] = 0; rgba[i + 1] = 0; rgba[i + 2] = 0 }
-        i += 4
+    rgba.withUnsafeMutableBufferPointer { p in
+        var i = 0
+        while i < p.count {
+            if p[i + 3] == 0 { p[i] = 0; p[i + 1] = 0; p[i + 2] = 0 }
+            i &+= 4
+        }
     }
     return rgba
 }
@@ -52,21 +55,36 @@ func canonicalRGBA(_ pixels: PixelBuffer) -> [UInt8] {
 /// 8x8 block means of canonical RGBA, computed as the reference script does.
 func gridMeans(_ rgba: [UInt8], width w: Int, height h: Int) -> [Double] {
     var cells: [Double] = []
-    for by in 0 ..< 8 {
-        let y0 = min(by * h / 8, h - 1)
-        let y1 = max(y0 + 1, (by + 1) * h / 8)
-        for bx in 0 ..< 8 {
-            let x0 = min(bx * w / 8, w - 1)
-            let x1 = max(x0 + 1, (bx + 1) * w / 8)
-            var sums = [Double](repeating: 0, count: 4)
-            for y in y0 ..< y1 {
-                for x in x0 ..< x1 {
-                    for c in 0 ..< 4 { sums[c] += Double(rgba[(y * w + x) * 4 + c]) }
+    rgba.withUnsafeBufferPointer { p in
+        for by in 0 ..< 8 {
+            let y0 = min(by * h / 8, h - 1)
+            let y1 = max(y0 + 1, (by + 1) * h / 8)
+            for bx in 0 ..< 8 {
+                let x0 = min(bx * w / 8, w - 1)
+                let x1 = max(x0 + 1, (bx + 1) * w / 8)
+                var r: UInt64 = 0, g: UInt64 = 0, b: UInt64 = 0, a: UInt64 = 0
+                for y in y0 ..< y1 {
+                    var i = (y * w + x0) * 4
+                    let end = (y * w + x1) * 4
+                    while i < end {
+                        r &+= UInt64(p[i]); g &+= UInt64(p[i + 1]); b &+= UInt64(p[i + 2]); a &+= UInt64(p[i + 3])
+                        i &+= 4
+                    }
                 }
+                let n = Double((y1 - y0) * (x1 - x0))
+                cells += [Double(r) / n, Double(g) / n, Double(b) / n, Double(a) / n]
             }
-            let n = Double((y1 - y0) * (x1 - x0))
-            cells += sums.map { $0 / n }
         }
     }
     return cells
+}
+
+/// SHA-256 of the concatenated chunks, as lowercase hex (Python's hashlib.hexdigest()).
+func sha256Hex(_ chunks: [[UInt8]]) -> String {
+    var hasher = SHA256()
+    for chunk in chunks { hasher.update(data: chunk) }
+    return hasher.finalize().map { byte in
+        let hex = String(byte, radix: 16)
+        return byte < 16 ? "0" + hex : hex
+    }.joined()
 }

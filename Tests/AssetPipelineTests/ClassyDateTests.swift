@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+@testable import AssetPipeline
+
+final class ClassyDateTests: XCTestCase {
+    func testFormatsInUTCWithTheAPIsOffsetForm() {
+        // 2016-03-31T22:49:18Z, the reference's own example.
+        XCTAssertEqual(ClassyDate.format(Date(timeIntervalSince1970: 1_459_464_558)), "2016-03-31T22:49:18+0000")
+    }
+
+    func testParsesOffsetsIntoUTC() throws {
+        let utc = try XCTUnwrap(ClassyDate.parse("2016-03-31T22:49:18+0000"))
+        XCTAssertEqual(utc.timeIntervalSince1970, 1_459_464_558)
+        XCTAssertEqual(ClassyDate.parse("2016-04-01T00:49:18+0200"), utc)
+        XCTAssertEqual(ClassyDate.parse("2016-03-31T17:49:18-05:00"), utc)
+        XCTAssertEqual(ClassyDate.parse("2016-03-31T22:49:18Z"), utc)
+    }
+
+    func testRefusesMalformedDatetimes() {
+        for bad in ["", "2016-03-31", "2016-13-31T22:49:18+0000", "2016-03-31T22:49:18+00", "2016-03-31T22:49:18 UTC"] {
+            XCTAssertNil(ClassyDate.parse(bad), bad)
+        }
+    }
+
+    func testRecordRoundTripsThroughJSONWithTheAPIsKeys() throws {
+        let record = AssetRecord(id: .classy(42), parentID: .local("abc"), state: .processed, contentType: "image/png",
+                                 type: "thumbnail_100_100", size: 1234, createdAt: Date(timeIntervalSince1970: 1_459_464_558),
+                                 width: 100, height: 100, sha256: "00")
+        let data = try JSONEncoder().encode(record)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(json["id"] as? Int, 42)
+        XCTAssertEqual(json["parent_id"] as? String, "local:abc")
+        XCTAssertEqual(json["created_at"] as? String, "2016-03-31T22:49:18+0000")
+        XCTAssertTrue(json["cdn_url"] is NSNull, "absent values are sent as null, like the API")
+        XCTAssertEqual(try JSONDecoder().decode(AssetRecord.self, from: data), record)
+    }
+}
