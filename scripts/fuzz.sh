@@ -76,11 +76,19 @@ flags=(
 )
 echo "fuzzing $format for $seconds s; log: $log"
 start=$(date +%s)
+# -max_total_time is wall-clock time; the CPU time the fuzzer really got (it is
+# niced on a shared machine) is measured with bash's `time` and recorded too.
+cpu_file=$(mktemp "$work/cpu.XXXXXX")
 set +e
-FUZZ_FORMAT=$format nice -n 10 "$binary" "${flags[@]}" "$@" \
-    "$work/corpus-$format" "$work/seeds-$format" >"$log" 2>&1
+{
+    TIMEFORMAT='%U %S'
+    time (FUZZ_FORMAT=$format nice -n 10 "$binary" "${flags[@]}" "$@" \
+        "$work/corpus-$format" "$work/seeds-$format" >"$log" 2>&1)
+} 2>"$cpu_file"
 status=$?
 set -e
+cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$cpu_file")
+rm -f "$cpu_file"
 end=$(date +%s)
 
 execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
@@ -91,8 +99,8 @@ cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | grep -oE '[0-9]+' || echo "?")
 ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | grep -oE '[0-9]+' || echo "?")
 corp=$(echo "$last" | grep -oE 'corp: [0-9]+' | grep -oE '[0-9]+' || echo "?")
 findings=$(grep -cE '^==[0-9]+==ERROR|ALARM: working on the last Unit|out-of-memory|deadly signal|Fatal error' "$log" || true)
-[ -f "$work/runs.tsv" ] || printf 'date\tformat\tseconds\texit\texecs\texec_per_s\tcov\tft\tcorpus\tpeak_rss_mb\tfindings\tlog\n' >"$work/runs.tsv"
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$stamp" "$format" "$((end - start))" "$status" \
+[ -f "$work/runs.tsv" ] || printf 'date\tformat\tseconds\tcpu_seconds\texit\texecs\texec_per_s\tcov\tft\tcorpus\tpeak_rss_mb\tfindings\tlog\n' >"$work/runs.tsv"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$stamp" "$format" "$((end - start))" "$cpu" "$status" \
     "$execs" "$eps" "$cov" "$ft" "$corp" "$rss" "$findings" "$log" >>"$work/runs.tsv"
 tail -n 1 "$work/runs.tsv"
 tail -n 25 "$log" | grep -E 'DONE|ERROR|SUMMARY|Test unit written|stat::' || true
