@@ -26,8 +26,11 @@ let package = Package(
         // longjmp, so every setjmp lives here and no longjmp ever crosses a Swift frame.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
 
+        // Resampling kernels: portable C plus AVX2 / AVX-512 paths chosen at run time.
+        .target(name: "CResample"),
+
         // Pixel buffers, format detection, decode limits and the three codecs.
-        .target(name: "Imaging", dependencies: ["CImageCodecs", "CPNG", "CJPEG", "CGIF"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "CResample", "CPNG", "CJPEG", "CGIF"]),
 
         // Parent/child asset records, local processing plans, and (later) the upload flow.
         .target(

@@ -1,0 +1,32 @@
+#ifndef RS_INTERNAL_H
+#define RS_INTERNAL_H
+
+#include "CResample.h"
+
+#if defined(__x86_64__)
+void rs_horizontal_avx2(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t src_stride,
+                        uint8_t *dst, ptrdiff_t dst_stride, int rows, int channels);
+void rs_vertical_avx2(const rs_fixed_coeffs *k, int out_begin, int out_end,
+                      const uint8_t *src, int src_first_row, ptrdiff_t src_stride,
+                      uint8_t *dst, ptrdiff_t dst_stride, size_t row_bytes);
+void rs_horizontal_avx512(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t src_stride,
+                          uint8_t *dst, ptrdiff_t dst_stride, int rows, int channels);
+void rs_vertical_avx512(const rs_fixed_coeffs *k, int out_begin, int out_end,
+                        const uint8_t *src, int src_first_row, ptrdiff_t src_stride,
+                        uint8_t *dst, ptrdiff_t dst_stride, size_t row_bytes);
+void rs_premultiply_rgba_avx2(const uint8_t *src, uint8_t *dst, size_t pixels);
+void rs_premultiply_rgba_avx512(const uint8_t *src, uint8_t *dst, size_t pixels);
+#endif
+
+/// The scalar tail shared by every path, so tails round exactly like the vectors.
+static inline uint8_t rs_clamp_shift(int32_t acc, int bits) {
+    int32_t v = acc >> bits;
+    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+void rs_vertical_portable_range(const rs_fixed_coeffs *k, int y, const uint8_t *src, int src_first_row,
+                                ptrdiff_t src_stride, uint8_t *dst, size_t from, size_t to);
+void rs_horizontal_portable(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t src_stride,
+                            uint8_t *dst, ptrdiff_t dst_stride, int rows, int channels);
+
+#endif
