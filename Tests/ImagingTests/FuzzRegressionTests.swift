@@ -84,6 +84,13 @@ final class FuzzRegressionTests: XCTestCase {
         png += chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
         png += chunk("IEND", [])
         expectRefused(png, label: "PNG 1M x 1M", mustBeTooLarge: true)
+        // Over maxDimension (16384) but under libpng's own 1,000,000 default: refused by
+        // png_set_user_limits, which libpng reports as a warning plus "Invalid IHDR data";
+        // this was classified `corrupt` before png_codec.c tracked that warning.
+        var wide: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        wide += chunk("IHDR", be32(20_000) + be32(1) + [8, 0, 0, 0, 0])
+        wide += chunk("IEND", [])
+        expectRefused(wide, label: "PNG 20000 x 1", mustBeTooLarge: true)
 
         // JPEG: SOI, a baseline SOF0 declaring 65500 x 65500, EOI.
         let jpeg: [UInt8] = [0xFF, 0xD8,
