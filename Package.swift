@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 // AssetWorker: local image processing (libpng, libjpeg-turbo, giflib) and the
@@ -55,3 +56,19 @@ let package = Package(
         .testTarget(name: "AssetPipelineTests", dependencies: ["AssetPipeline"]),
     ]
 )
+
+// Benchmarks (ordo-one/benchmark) live in Benchmarks/ and are only part of the
+// package when asked for, so tests, CI and packages that depend on this one
+// never resolve or build the benchmark harness:
+//   ASSET_WORKER_BENCHMARKS=1 swift package benchmark
+if ProcessInfo.processInfo.environment["ASSET_WORKER_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "ImagingBenchmarks",
+            dependencies: ["Imaging", "AssetPipeline", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/ImagingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}

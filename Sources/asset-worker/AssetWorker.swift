@@ -6,7 +6,7 @@ struct AssetWorker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "asset-worker",
         abstract: "Process images locally (PNG, JPEG, GIF) and upload them through the Classy API 2.0 asset flow.",
-        subcommands: [ProbeCommand.self, BenchCommand.self]
+        subcommands: [ProcessCommand.self, ProbeCommand.self, BenchCommand.self]
     )
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import AssetPipeline
 import Imaging
 
 /// `asset-worker bench FILE --stage ...`: times one stage in process and prints
@@ -9,15 +10,23 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time decoding, encoding or an action on one image, in process.",
-        discussion: "decode: bytes in memory -> pixels (with --shrink for JPEG DCT scaling). encode: already-decoded pixels -> bytes in memory (--format, --quality). cpu_ms is the process CPU time per iteration."
+        discussion: """
+        decode: bytes in memory -> pixels (with --shrink for JPEG DCT scaling). encode: already-decoded pixels -> bytes \
+        in memory (--format, --quality). op: one action (same flags as process) on an already-decoded image. \
+        end-to-end: file -> decode (shrink-on-load for JPEG thumbnails) -> action -> encode -> file. \
+        cpu_ms is the process CPU time per iteration.
+        """
     )
 
     enum Stage: String, ExpressibleByArgument, CaseIterable {
-        case decode, encode
+        case decode, encode, op
+        case endToEnd = "end-to-end"
     }
 
     @Argument(help: "The input image.")
     var file: String
+
+    @OptionGroup var actionFlags: ActionFlags
 
     @Option(help: "What to time: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
     var stage: Stage
@@ -47,6 +56,7 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
         guard JPEGShrink(rawValue: shrink) != nil else { throw ValidationError("--shrink must be 1, 2, 4 or 8") }
         guard (1 ... 100).contains(quality) else { throw ValidationError("--quality must be 1...100") }
@@ -82,6 +92,35 @@ struct BenchCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("encoded size: \(size) bytes\n".utf8))
             }
             task = { () throws(ImagingError) in _ = try ImageEncoder.encode(image, as: target, options: options) }
+        case .op:
+            let actions = try actionFlags.actions()
+            guard actions.count == 1, let action = actions.first else {
+                throw ValidationError("--stage op times exactly one action (--thumbnails, --crop, --scale or --rotate)")
+            }
+            let image: Image
+            do {
+                image = try ImageDecoder.decode(bytes)
+            } catch {
+                printError(error)
+                throw ExitCode(ExitStatus.dataError)
+            }
+            let processing = ProcessingOptions(filter: actionFlags.filter, threads: threads)
+            let hasAlpha = (format ?? image.sourceFormat ?? .png) != .jpeg
+            task = { () throws(ImagingError) in _ = try image.applying(action, outputHasAlpha: hasAlpha, options: processing) }
+        case .endToEnd:
+            let actions = try actionFlags.actions()
+            guard !actions.isEmpty else { throw ValidationError("--stage end-to-end needs an action") }
+            var encoding = EncodeOptions()
+            encoding.jpeg.quality = quality
+            let processor = LocalProcessor(processing: ProcessingOptions(filter: actionFlags.filter, threads: threads),
+                                           encoding: encoding, outputFormat: format)
+            let outputDirectory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("asset-worker-bench-\(getpid())").path
+            let source = file
+            defer { try? FileManager.default.removeItem(atPath: outputDirectory) }
+            task = { () throws(ImagingError) in
+                _ = try processor.processSynchronously(file: source, actions: actions, outputDirectory: outputDirectory)
+            }
         }
         let result: Timing.Result
         do {
