@@ -18,6 +18,7 @@ struct ic_png_decoder {
     size_t position;
     int hit_end_of_data;   // the reader ran out of input: the file is truncated
     int saw_actl;          // APNG animation control chunk
+    int over_user_limit;   // libpng warned that IHDR exceeds png_set_user_limits
     ic_status *status;     // where the error callback writes
     uint32_t height;
     int channels;
@@ -28,6 +29,9 @@ struct ic_png_decoder {
 // reader; a zlib stream that stops early is truncation of the image data too.
 static int classify(struct ic_png_decoder *d, const char *message) {
     if (d && d->hit_end_of_data) return IC_TRUNCATED;
+    // libpng reports a size over png_set_user_limits as a *warning* ("Image width
+    // exceeds user limit in IHDR") followed by the generic error "Invalid IHDR data".
+    if (d && d->over_user_limit) return IC_TOO_LARGE;
     if (message && (strstr(message, "Not enough image data") || strstr(message, "unexpected end"))) return IC_TRUNCATED;
     if (message && (strstr(message, "exceeds user limit") || strstr(message, "Image width is too large")
                     || strstr(message, "Image height is too large"))) return IC_TOO_LARGE;
@@ -37,7 +41,11 @@ static int classify(struct ic_png_decoder *d, const char *message) {
 
 static void on_error(png_structp png, png_const_charp message) {
     struct ic_png_decoder *d = png_get_error_ptr(png);
-    if (d && d->status) ic_status_set(d->status, classify(d, message), message);
+    if (d && d->status) {
+        int code = classify(d, message);
+        const char *text = d->over_user_limit ? "IHDR width or height exceeds the side limit (maxDimension)" : message;
+        ic_status_set(d->status, code, text);
+    }
     png_longjmp(png, 1);
 }
 
@@ -46,6 +54,13 @@ static void on_warning(png_structp png, png_const_charp message) {
     // do not stop decoding: the pixels are still right.
     (void)png;
     (void)message;
+}
+
+static void on_read_warning(png_structp png, png_const_charp message) {
+    // The one warning that matters: a size over png_set_user_limits, which libpng
+    // follows with the generic error "Invalid IHDR data" (see classify).
+    struct ic_png_decoder *d = png_get_error_ptr(png);
+    if (d && message && strstr(message, "exceeds user limit")) d->over_user_limit = 1;
 }
 
 static void read_from_memory(png_structp png, png_bytep out, size_t count) {
@@ -79,7 +94,7 @@ ic_png_decoder *ic_png_open(const uint8_t *data, size_t size, uint32_t max_side,
         return NULL;
     }
 
-    d->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, d, on_error, on_warning);
+    d->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, d, on_error, on_read_warning);
     if (!d->png) { ic_status_set(status, IC_NO_MEMORY, "png_create_read_struct failed"); free(d); return NULL; }
     d->info = png_create_info_struct(d->png);
     if (!d->info) {
