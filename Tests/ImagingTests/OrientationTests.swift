@@ -59,7 +59,7 @@ final class OrientationTests: XCTestCase {
         // Sizes that are not multiples of any block size, in every channel count.
         for layout in PixelLayout.allCases {
             let width = 71, height = 45, n = layout.channels
-            var generator = SplitMix(seed: UInt64(n))
+            var generator = SplitMix64(seed: UInt64(n))
             let image = PixelBuffer(width: width, height: height, layout: layout,
                                     bytes: (0 ..< width * height * n).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
             for exif in 2 ... 8 {
@@ -78,7 +78,7 @@ final class OrientationTests: XCTestCase {
     }
 
     func testOrientationsUndoEachOther() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let image = PixelBuffer(width: 37, height: 66, layout: .rgb,
                                 bytes: (0 ..< 37 * 66 * 3).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
         // Mirrors, the half turn, transpose and transverse are their own inverses;
@@ -115,15 +115,3 @@ final class OrientationTests: XCTestCase {
     }
 }
 
-/// A tiny deterministic generator so test images are reproducible.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

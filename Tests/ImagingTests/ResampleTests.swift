@@ -100,19 +100,9 @@ final class ResampleTests: XCTestCase {
 
     // MARK: Inputs
 
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static func random(width: Int, height: Int, layout: PixelLayout, seed: UInt64) -> PixelBuffer {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         let bytes = (0 ..< width * height * layout.channels).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         return PixelBuffer(width: width, height: height, layout: layout, bytes: bytes)
     }
