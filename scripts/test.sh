@@ -14,7 +14,9 @@ if moto_env=$(bash scripts/start-moto.sh); then
 else
     echo "warning: moto_server could not be started; the moto tests will skip (or fail in CI)" >&2
 fi
-trap 'bash scripts/stop-moto.sh >/dev/null 2>&1 || true; rm -f "$log"' EXIT
+cleanup() { bash scripts/stop-moto.sh >/dev/null 2>&1 || true; rm -f "$log"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM   # so an interrupted run still stops moto_server (through the EXIT trap)
 
 swift build --build-tests 2>&1 | tail -n 30
 if [ "${PIPESTATUS[0]}" -ne 0 ]; then
