@@ -78,6 +78,17 @@ extension ClassyClient {
         return try decode(AppealSet.self, r, "PUT /2.0/appeal-set/\(appealSetID)")
     }
 
+    /// `GET /2.0/donation-matching-plans/{id}`.
+    public func matchingPlan(_ id: Int) async throws(ClassyAPIError) -> MatchingPlan {
+        try decode(MatchingPlan.self, try await send(.GET, "/2.0/donation-matching-plans/\(id)"), "GET /2.0/donation-matching-plans/\(id)")
+    }
+
+    /// `PUT /2.0/donation-matching-plans/{id}` setting the sponsor's image (`asset_id`).
+    public func setMatchingPlanAsset(planID: Int, assetID: Int) async throws(ClassyAPIError) -> MatchingPlan {
+        let r = try await send(.PUT, "/2.0/donation-matching-plans/\(planID)", json: Array("{\"asset_id\":\(assetID)}".utf8))
+        return try decode(MatchingPlan.self, r, "PUT /2.0/donation-matching-plans/\(planID)")
+    }
+
     /// Any paged collection of the API, read lazily as an async sequence.
     public func pages<T: Decodable & Sendable>(_ type: T.Type, path: String, perPage: Int = 100) -> ClassyPages<T> {
         ClassyPages(client: self, path: path, perPage: perPage)

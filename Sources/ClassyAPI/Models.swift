@@ -102,6 +102,15 @@ public struct ECardInput: Sendable, Hashable, Encodable {
     enum CodingKeys: String, CodingKey { case order, assetID = "asset_id", imageURL = "image_url" }
 }
 
+/// A sponsor's donation-matching plan; `asset_id` is the sponsor's thumbnail.
+public struct MatchingPlan: Sendable, Hashable, Decodable {
+    public var id: Int?
+    public var campaignID: Int?
+    public var businessName: String?
+    public var assetID: Int?
+    enum CodingKeys: String, CodingKey { case id, campaignID = "campaign_id", businessName = "business_name", assetID = "asset_id" }
+}
+
 public struct AppealSet: Sendable, Hashable, Decodable {
     public var id: Int?
     public var campaignID: Int?

@@ -41,6 +41,13 @@ struct APIHandlers {
         case (.appealSet(let id), _):
             guard let set = await state.appealSet(id) else { throw notFound("Appeal set") }
             return try await saveAppealSet(campaign: set.campaignID, existing: set, request)
+        case (.campaignMatchingPlans(let id), _): return try await saveMatchingPlan(campaign: id, existing: nil, request)
+        case (.matchingPlan(let id), "GET"):
+            guard let plan = await state.matchingPlan(id) else { throw notFound("Donation matching plan") }
+            return Reply.json(render(plan))
+        case (.matchingPlan(let id), _):
+            guard let plan = await state.matchingPlan(id) else { throw notFound("Donation matching plan") }
+            return try await saveMatchingPlan(campaign: plan.campaignID, existing: plan, request)
         }
     }
 
@@ -284,6 +291,43 @@ struct APIHandlers {
         if let v = body.smsText { set.smsText = v }
         try await state.put(set)
         return Reply.json(render(set))
+    }
+
+    struct MatchingPlanBody: Decodable {
+        var businessName: String?; var matchingLimitAmount: String?; var assetId: Int?; var imageUrl: String?
+    }
+
+    /// `POST /campaigns/{id}/donation-matching-plans` (business_name and
+    /// matching_limit_amount required) and `PUT /donation-matching-plans/{id}`.
+    private func saveMatchingPlan(campaign: Int, existing: SandboxMatchingPlan?, _ request: Request) async throws -> Response {
+        _ = try await existingCampaign(campaign)
+        let body = try await decodeBody(MatchingPlanBody.self, from: request)
+        var plan: SandboxMatchingPlan
+        if let existing {
+            plan = existing
+        } else {
+            guard let name = body.businessName, let limit = body.matchingLimitAmount else {
+                throw SandboxHTTPError(status: 400, message: "business_name and matching_limit_amount are required")
+            }
+            plan = SandboxMatchingPlan(id: await state.nextID(), campaignID: campaign, businessName: name, matchingLimitAmount: limit)
+        }
+        if let a = body.assetId {
+            guard let asset = await state.asset(a), asset.state != "pending" else {
+                throw SandboxHTTPError(status: 400, message: "asset_id \(a) is not an uploaded asset")
+            }
+            plan.assetID = a
+        }
+        if let v = body.imageUrl { plan.imageURL = v }
+        if let v = body.businessName { plan.businessName = v }
+        if let v = body.matchingLimitAmount { plan.matchingLimitAmount = v }
+        try await state.put(plan)
+        return Reply.json(render(plan))
+    }
+
+    private func render(_ p: SandboxMatchingPlan) -> JSON {
+        .object([("id", .int(p.id)), ("campaign_id", .int(p.campaignID)), ("business_name", .optional(p.businessName)),
+                 ("matching_limit_amount", .optional(p.matchingLimitAmount)), ("asset_id", .optional(p.assetID)),
+                 ("image_url", .optional(p.imageURL))])
     }
 
     private func render(_ s: SandboxAppealSet, emptyID: Bool = false) -> JSON {

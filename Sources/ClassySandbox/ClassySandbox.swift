@@ -117,6 +117,13 @@ public struct RunningSandbox: Sendable {
     public func expireAllTokens() async { await state.expireAllTokens() }
     public func addCampaign(_ campaign: SandboxCampaign) async throws { try await state.put(campaign) }
 
+    /// Adds (or keeps) a sponsor's donation-matching plan on a campaign, for tests and the CLI's sandbox mode.
+    public func addMatchingPlan(id: Int, campaign: Int, businessName: String = "Sponsor") async throws {
+        if await state.matchingPlan(id) != nil { return }
+        if await state.campaign(campaign) == nil { try await state.put(SandboxCampaign(id: campaign, name: "Campaign \(campaign)")) }
+        try await state.put(SandboxMatchingPlan(id: id, campaignID: campaign, businessName: businessName, matchingLimitAmount: "0"))
+    }
+
     /// Changes an asset record the way someone editing the platform behind the
     /// worker's back would (for `verify` tests and demos). Returns false for an unknown id.
     @discardableResult

@@ -43,6 +43,16 @@ struct SandboxAppealSet: Codable, Sendable {
     var smsText: String?
 }
 
+/// A sponsor's donation-matching plan; `asset_id` is the sponsor's image.
+struct SandboxMatchingPlan: Codable, Sendable {
+    var id: Int
+    var campaignID: Int
+    var businessName: String
+    var matchingLimitAmount: String
+    var assetID: Int?
+    var imageURL: String?
+}
+
 public struct SandboxCampaign: Codable, Sendable {
     public var id: Int
     public var name: String

@@ -135,6 +135,8 @@ enum APIRoute {
     case eCard(Int)
     case campaignAppealSet(Int)
     case appealSet(Int)
+    case campaignMatchingPlans(Int)
+    case matchingPlan(Int)
 
     init?(_ s: [String]) {
         let lower = s.map { $0.lowercased() }
@@ -147,6 +149,7 @@ enum APIRoute {
             case "campaigns": self = .campaign(id)
             case "ecards": self = .eCard(id)
             case "appeal-set": self = .appealSet(id)
+            case "donation-matching-plans": self = .matchingPlan(id)
             default: return nil
             }
         case 3:
@@ -156,6 +159,7 @@ enum APIRoute {
             case ("assets", "process"): self = .assetProcess(id)
             case ("campaigns", "ecards"): self = .campaignECards(id)
             case ("campaigns", "appeal-set"): self = .campaignAppealSet(id)
+            case ("campaigns", "donation-matching-plans"): self = .campaignMatchingPlans(id)
             default: return nil
             }
         default: return nil
@@ -169,7 +173,8 @@ enum APIRoute {
         case .assetChildren, .campaign: ["GET"]
         case .campaignECards, .campaignAppealSet: ["GET", "POST"]
         case .eCard: ["GET", "PUT", "DELETE"]
-        case .appealSet: ["GET", "PUT"]
+        case .appealSet, .matchingPlan: ["GET", "PUT"]
+        case .campaignMatchingPlans: ["POST"]
         }
     }
 

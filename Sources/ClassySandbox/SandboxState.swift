@@ -13,6 +13,8 @@ actor SandboxState {
         var ecards: [Int: SandboxECard] = [:]
         var appealSets: [Int: SandboxAppealSet] = [:]
         var campaigns: [Int: SandboxCampaign] = [:]
+        /// Optional so state saved before plans existed still loads.
+        var matchingPlans: [Int: SandboxMatchingPlan]? = [:]
         var tokens: [String: IssuedToken] = [:]
     }
 
@@ -156,6 +158,13 @@ actor SandboxState {
 
     func put(_ set: SandboxAppealSet) throws {
         snapshot.appealSets[set.id] = set
+        try persist()
+    }
+
+    func matchingPlan(_ id: Int) -> SandboxMatchingPlan? { snapshot.matchingPlans?[id] }
+
+    func put(_ plan: SandboxMatchingPlan) throws {
+        snapshot.matchingPlans = (snapshot.matchingPlans ?? [:]).merging([plan.id: plan]) { _, new in new }
         try persist()
     }
 

@@ -94,9 +94,13 @@ struct UploadSession {
             default: nil
             }
         })
+        let plans = Set(manifest.jobs.compactMap { job -> Int? in
+            if case let .sponsor(plan) = job.role { return plan }
+            return nil
+        })
         let connection: Connection
         do {
-            connection = try await Workspace.connect(workspace, campaigns: campaigns.sorted())
+            connection = try await Workspace.connect(workspace, campaigns: campaigns.sorted(), matchingPlans: plans.sorted())
         } catch let failure as CLIFailure {
             StandardError.print("asset-worker upload: \(failure.message)")
             throw ExitCode(failure.status)

@@ -45,7 +45,7 @@ struct Connection {
 enum Workspace {
     /// The configured Classy API, or a local sandbox when no credentials are configured.
     /// `campaigns` are created in the sandbox so eCards and appeal sets have somewhere to go.
-    static func connect(_ options: WorkspaceOptions, campaigns: [Int] = []) async throws -> Connection {
+    static func connect(_ options: WorkspaceOptions, campaigns: [Int] = [], matchingPlans: [Int] = []) async throws -> Connection {
         let environment = ProcessInfo.processInfo.environment
         let hasCredentials = options.clientID != nil || environment["CLASSY_CLIENT_ID"].map { !$0.isEmpty } == true
             || options.config != nil
@@ -77,6 +77,10 @@ enum Workspace {
         let sandbox = try await ClassySandbox.start(configuration, logger: sandboxLogger)
         for campaign in campaigns {
             try await sandbox.addCampaign(SandboxCampaign(id: campaign, name: "Campaign \(campaign)"))
+        }
+        // A sponsor job names an existing plan; the local sandbox makes it (on a campaign of its own).
+        for plan in matchingPlans {
+            try await sandbox.addMatchingPlan(id: plan, campaign: campaigns.first ?? 1, businessName: "Sponsor \(plan)")
         }
         let client = ClassyClient(
             configuration: ClassyConfiguration(baseURL: sandbox.baseURL, clientID: sandbox.clientID,

@@ -173,6 +173,21 @@ final class BatchRunnerTests: XCTestCase {
         XCTAssertTrue(after.problems.first?.problem.contains("size is 12") == true)
     }
 
+    func testASponsorImageIsSetOnItsDonationMatchingPlan() async throws {
+        try await sandbox.addMatchingPlan(id: 555, campaign: 1001)
+        let summary = try await runner(try manifest("""
+            jobs:
+              - role: sponsor
+                source: @sponsor-cogs.gif
+                matching_plan: 555
+                thumbnails: [40x40]
+            """)).run()
+        XCTAssertEqual(summary.done, 1, summary.failures.map(\.error).joined(separator: "; "))
+        let plan = try await client.matchingPlan(555)
+        let attached = try XCTUnwrap(plan.assetID)
+        XCTAssertTrue(summary.records.contains { $0.id == .classy(attached) }, "the plan points at an image this job uploaded")
+    }
+
     func testASecondConcurrentRunOnTheSameJournalIsRefused() async throws {
         let path = folder.appendingPathComponent("journal.sqlite").path
         let holder = try SQLiteJournal(path: path)

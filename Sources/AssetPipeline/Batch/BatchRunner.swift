@@ -290,10 +290,12 @@ public struct BatchRunner: Sendable {
             }
             _ = try await api(position) { try await client.setAppealSetFacebookAsset(appealSetID: appealSetID, assetID: assetID) }
             return "appeal_set \(appealSetID) facebook_asset_id=\(assetID)"
-        case .logo, .sponsor, .asset:
-            // The API reference documents no write for a campaign's logo_id or a
-            // matching plan's asset_id in the calls this worker makes; the
-            // uploaded asset id is in the records for the caller to use.
+        case let .sponsor(plan):
+            _ = try await api(position) { try await client.setMatchingPlanAsset(planID: plan, assetID: assetID) }
+            return "matching_plan \(plan) asset_id=\(assetID)"
+        case .logo, .asset:
+            // The API reference documents no write of a campaign's logo_id (it
+            // comes from the campaign theme); the uploaded ids are in the records.
             return nil
         }
     }
