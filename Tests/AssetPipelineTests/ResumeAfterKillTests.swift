@@ -31,6 +31,73 @@ final class ResumeAfterKillTests: XCTestCase {
         }
     }
 
+    /// Ctrl-C pauses: the process exits 75, `status` says paused, and running the
+    /// same command again finishes the batch with nothing uploaded twice.
+    func testControlCPausesAndTheNextRunFinishes() async throws {
+        let binary = try workerBinary()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pause-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = SandboxConfiguration()
+        configuration.faults.latencyMilliseconds = 40
+        let sandbox = try await ClassySandbox.start(configuration)
+        defer { Task { await sandbox.stop() } }
+        try await sandbox.addCampaign(SandboxCampaign(id: 1001, name: "Pause test"))
+        var environment = ProcessInfo.processInfo.environment
+        environment["CLASSY_API_URL"] = sandbox.baseURL
+        environment["CLASSY_CLIENT_ID"] = sandbox.clientID
+        environment["CLASSY_CLIENT_SECRET"] = sandbox.clientSecret
+        environment["CLASSY_MEMBER_ID"] = "5"
+        let images = Self.projectRoot.appendingPathComponent("TestImages").path
+        let manifest = folder.appendingPathComponent("m.yml").path
+        try """
+        jobs:
+          - role: logo
+            source: \(images)/campaign-logo.png
+            campaign: 1001
+            thumbnails: [100x100, 150x150, 200x200]
+          - role: asset
+            source: \(images)/social-ladybird.jpg
+            actions:
+              - thumbnails: [100x100, 300x200]
+        """.write(toFile: manifest, atomically: true, encoding: .utf8)
+        let state = folder.appendingPathComponent("state").path
+        let arguments = ["upload", manifest, "--state-dir", state, "--jobs", "1"]
+
+        let first = try start(binary, arguments, environment)
+        // Interrupt once the run has really started (its first image is journaled),
+        // however slow the machine is.
+        let journalPath = state + "/journal.sqlite"
+        var started = false
+        for _ in 0 ..< 400 where !started {
+            try await Task.sleep(for: .milliseconds(25))
+            if FileManager.default.fileExists(atPath: journalPath),
+               let status = try? await SQLiteJournal(path: journalPath).status(), !status.itemCounts.isEmpty {
+                started = true
+            }
+        }
+        XCTAssertTrue(started, "the run never started")
+        XCTAssertTrue(first.isRunning, "the run should still be uploading when interrupted")
+        kill(first.processIdentifier, SIGINT)
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 75, "Ctrl-C exits 75 (paused)")
+        let journal = try SQLiteJournal(path: journalPath)
+        let paused = try await journal.status()
+        XCTAssertTrue(paused.paused, "status reports the paused run")
+        XCTAssertNil(paused.activeRun)
+
+        let second = try start(binary, arguments, environment)
+        second.waitUntilExit()
+        XCTAssertEqual(second.terminationStatus, 0)
+        let done = try await journal.status()
+        XCTAssertEqual(done.jobCounts["done"], 2)
+        XCTAssertFalse(done.paused)
+        let items = try await journal.allAssets()
+        let uploaded = await sandbox.statistics().assets.filter { $0.state == "uploaded" }
+        XCTAssertEqual(Set(uploaded.map(\.id)), Set(items.compactMap(\.classyAssetID)), "nothing uploaded twice, nothing missing")
+        XCTAssertEqual(items.count, 4 + 3)
+    }
+
     private func killAndResume(binary: URL, seed: UInt64) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(seed)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
