@@ -25,8 +25,20 @@ public final class ClassyClient: Sendable {
     let logger: Logger
     private let tokens: TokenProvider
 
-    /// `http` defaults to the process-wide shared client, which needs no shutdown.
-    public init(configuration: ClassyConfiguration, options: Options = Options(), httpClient: HTTPClient = .shared,
+    /// The process-wide HTTP client these requests go through by default (never shut down, like
+    /// `HTTPClient.shared`). It differs from `.shared` in one way: a connection that cannot be
+    /// established fails the request at once, instead of AsyncHTTPClient retrying it quietly
+    /// until the request deadline, so `RetryPolicy` (bounded, logged) decides what happens
+    /// when the API is unreachable, and a wrong `CLASSY_API_URL` does not hang for minutes.
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    /// `http` defaults to `defaultHTTPClient`, which needs no shutdown.
+    public init(configuration: ClassyConfiguration, options: Options = Options(), httpClient: HTTPClient = ClassyClient.defaultHTTPClient,
                 logger: Logger = Logger(label: "classy-api")) {
         self.configuration = configuration
         self.options = options

@@ -106,6 +106,7 @@ struct UploadSession {
             throw ExitCode(failure.status)
         }
         print("asset-worker upload: \(connection.description)")
+        fflush(nil) // the first line says where the upload goes, before any error below it
 
         let journal: SQLiteJournal
         do {
