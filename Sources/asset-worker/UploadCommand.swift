@@ -149,7 +149,9 @@ struct UploadSession {
                 StandardError.print("Paused. Nothing is lost: run `\(again)` again (or `asset-worker resume`) to continue.")
                 throw ExitCode(ExitStatus.temporaryFailure)
             }
-            if summary.failed > 0 { throw ExitCode(ExitStatus.unavailable) }
+            if summary.failed > 0 {
+                throw ExitCode(summary.failedOnData == summary.failed ? ExitStatus.dataError : ExitStatus.unavailable)
+            }
         }
     }
 }

@@ -188,6 +188,30 @@ final class BatchRunnerTests: XCTestCase {
         XCTAssertTrue(summary.records.contains { $0.id == .classy(attached) }, "the plan points at an image this job uploaded")
     }
 
+    func testAnImageThatDoesNotDecodeFailsItsJobAsBadDataAndTheOthersRun() async throws {
+        // Cut after the header: the manifest's probe accepts it, processing refuses it.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Self.testImages + "/social-ladybird.jpg"))
+        let cut = folder.appendingPathComponent("cut.jpg")
+        try whole.prefix(200_000).write(to: cut)
+        let summary = try await runner(try manifest("""
+            jobs:
+              - role: asset
+                source: \(cut.path)
+                actions:
+                  - scale: {width: 100}
+              - role: asset
+                source: @palette-basn3p08.png
+                actions:
+                  - scale: {width: 50}
+            """)).run()
+        XCTAssertEqual(summary.done, 1)
+        XCTAssertEqual(summary.failed, 1)
+        XCTAssertEqual(summary.failedOnData, 1, "a file that does not decode is bad data, not a service failure")
+        XCTAssertTrue(summary.failures.first?.error.contains("truncated") == true, summary.failures.first?.error ?? "")
+        let uploadedAssets = await sandbox.statistics().assets.count
+        XCTAssertEqual(uploadedAssets, 2, "only the good job's images were uploaded")
+    }
+
     func testASecondConcurrentRunOnTheSameJournalIsRefused() async throws {
         let path = folder.appendingPathComponent("journal.sqlite").path
         let holder = try SQLiteJournal(path: path)

@@ -21,6 +21,9 @@ public struct BatchSummary: Sendable {
     public var done: Int = 0
     public var skipped: Int = 0
     public var failed: Int = 0
+    /// Of `failed`, the jobs refused for their data (a source that does not decode, a changed file),
+    /// as opposed to the API or the store failing.
+    public var failedOnData: Int = 0
     /// Bytes PUT to the store in this run.
     public var bytesUploaded: Int = 0
     public var abandoned: Int = 0

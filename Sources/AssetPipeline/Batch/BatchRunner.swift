@@ -184,6 +184,7 @@ public struct BatchRunner: Sendable {
             try? await journal.record(.failed(item: error.item, error: error.message), job: job.key)
             await summary.update {
                 $0.failed += 1
+                if error.badData { $0.failedOnData += 1 }
                 $0.abandoned += error.abandonedAssetIDs.count
                 $0.failures.append((job, error.message))
             }
@@ -200,10 +201,10 @@ public struct BatchRunner: Sendable {
         do {
             processed = try processor.processSynchronously(file: job.source, actions: job.actions)
         } catch {
-            throw JobFailure(item: 0, message: "processing \(job.source): \(error)")
+            throw JobFailure(item: 0, message: "processing \(job.source): \(error)", badData: true)
         }
         guard processed.parent.sha256 == job.sourceSHA256 else {
-            throw JobFailure(item: 0, message: "\(job.source) changed after the manifest was checked; run again to re-plan it")
+            throw JobFailure(item: 0, message: "\(job.source) changed after the manifest was checked; run again to re-plan it", badData: true)
         }
         return processed
     }
@@ -334,6 +335,8 @@ struct JobFailure: Error {
     var message: String
     var abandonedAssetIDs: [Int] = []
     var cancelled = false
+    /// The job's own data was refused (not the service).
+    var badData = false
 }
 
 /// The run's totals, updated from concurrent jobs.
