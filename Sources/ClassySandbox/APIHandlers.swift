@@ -239,9 +239,7 @@ struct APIHandlers {
     /// eCards are documented as 600x400: an asset of another size is refused.
     private func checkECardAsset(_ id: Int?) async throws {
         guard let id else { return }
-        guard let asset = await state.asset(id), asset.state != "pending" else {
-            throw SandboxHTTPError(status: 400, message: "asset_id \(id) is not an uploaded asset")
-        }
+        let asset = try await uploadedAsset(id, field: "asset_id")
         if let bytes = try await store.bytes(asset.objectKey), let info = try? ImageDecoder.probe(bytes),
            info.width != 600 || info.height != 400 {
             throw SandboxHTTPError(status: 400, message: "eCard images must be 600x400 pixels (got \(info.width)x\(info.height))")
@@ -279,9 +277,7 @@ struct APIHandlers {
             set = SandboxAppealSet(id: await state.nextID(), campaignID: campaign)
         }
         if let a = body.facebookAssetId {
-            guard let asset = await state.asset(a), asset.state != "pending" else {
-                throw SandboxHTTPError(status: 400, message: "facebook_asset_id \(a) is not an uploaded asset")
-            }
+            _ = try await uploadedAsset(a, field: "facebook_asset_id")
             set.facebookAssetID = a
         }
         if let v = body.emailBody { set.emailBody = v }
@@ -312,9 +308,7 @@ struct APIHandlers {
             plan = SandboxMatchingPlan(id: await state.nextID(), campaignID: campaign, businessName: name, matchingLimitAmount: limit)
         }
         if let a = body.assetId {
-            guard let asset = await state.asset(a), asset.state != "pending" else {
-                throw SandboxHTTPError(status: 400, message: "asset_id \(a) is not an uploaded asset")
-            }
+            _ = try await uploadedAsset(a, field: "asset_id")
             plan.assetID = a
         }
         if let v = body.imageUrl { plan.imageURL = v }
@@ -352,6 +346,14 @@ struct APIHandlers {
             ("from", slice.isEmpty ? .null : .int(start + 1)), ("to", slice.isEmpty ? .null : .int(start + slice.count)),
             ("data", .array(slice)),
         ])
+    }
+
+    /// An asset another object may point at: it must exist and be past `pending` (400 otherwise).
+    private func uploadedAsset(_ id: Int, field: String) async throws -> SandboxAsset {
+        guard let asset = await state.asset(id), asset.state != "pending" else {
+            throw SandboxHTTPError(status: 400, message: "\(field) \(id) is not an uploaded asset")
+        }
+        return asset
     }
 
     private func notFound(_ what: String) -> SandboxHTTPError { SandboxHTTPError(status: 404, message: "\(what) not found") }

@@ -88,7 +88,8 @@ struct BenchCommand: ParsableCommand {
             options.jpeg.quality = quality
             if let pngLevel { options.png.compressionLevel = pngLevel }
             if let pngStrategy, let strategy = PNGEncodeOptions.Strategy(rawValue: pngStrategy) { options.png.strategy = strategy }
-            if target == .png, let size = try? ImageEncoder.encode(image, as: target, options: options).count {
+            // With the tuning flags, say how large the output is (one extra encode, outside the timing).
+            if target == .png, pngLevel != nil || pngStrategy != nil, let size = try? ImageEncoder.encode(image, as: target, options: options).count {
                 FileHandle.standardError.write(Data("encoded size: \(size) bytes\n".utf8))
             }
             task = { () throws(ImagingError) in _ = try ImageEncoder.encode(image, as: target, options: options) }

@@ -219,6 +219,8 @@ public struct BatchRunner: Sendable {
         }
         let position = item.position
         var sent = 0
+        // The asset the bytes are (or go) in: the journal's, or the new pending one below.
+        var assetID = item.classyAssetID
         if item.step < .bytesUploaded {
             var pending: PresignedAsset? =
                 item.pendingIsReusable() ? item.classyAssetID.flatMap { id in item.uploadURL.map { PresignedAsset(id: id, presignedPutURL: $0) } } : nil
@@ -235,11 +237,12 @@ public struct BatchRunner: Sendable {
                     }
                     pending = created
                 }
-                let outcome = try await api(position, pending: pending?.id) { try await client.putObject(bytes, to: pending!, contentType: contentType) }
+                let outcome = try await api(position) { try await client.putObject(bytes, to: pending!, contentType: contentType) }
                 switch outcome {
                 case .stored:
                     stored = true
                     sent = bytes.count
+                    assetID = pending!.id
                 case .expired:
                     onEvent(.abandoned(job: job, assetID: pending!.id, reason: "its pre-signed URL expired"))
                     await summary.update { $0.abandoned += 1 }
@@ -251,8 +254,7 @@ public struct BatchRunner: Sendable {
             }
             try await journaled { try await journal.record(.bytesUploaded(item: position), job: job.key) }
         }
-        let current: JournalJob? = try await journaled { try await journal.job(key: job.key) }
-        guard let id = current?.items.first(where: { $0.position == position })?.classyAssetID else {
+        guard let id = assetID else {
             throw JobFailure(item: position, message: "the journal has no asset id for image \(position)")
         }
         if item.step >= .markedUploaded {
@@ -317,7 +319,7 @@ public struct BatchRunner: Sendable {
     }
 
     /// An API call for image `item`; a failure carries the pending assets it left behind.
-    func api<T>(_ item: Int, pending: Int? = nil, _ body: () async throws -> T) async throws(JobFailure) -> T {
+    func api<T>(_ item: Int, _ body: () async throws -> T) async throws(JobFailure) -> T {
         do {
             return try await body()
         } catch let error as ClassyAPIError {
