@@ -34,6 +34,10 @@ public final class ClassyClient: Sendable {
         var configuration = HTTPClient.Configuration.singletonConfiguration
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(10)
+        // AsyncHTTPClient keeps 8 connections per host by default; a batch with 8
+        // jobs in flight uploads an original and its children at once, and the
+        // API and the store may share a host (the sandbox), so 8 made requests queue.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 32
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 

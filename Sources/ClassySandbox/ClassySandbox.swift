@@ -144,6 +144,7 @@ public struct RunningSandbox: Sendable {
                                                           size: $0.size, contentType: $0.contentType, uploadedTransitions: $0.uploadedTransitions) },
             requestsOverLimit: await state.requestsOverLimit,
             storePuts: await state.storePuts,
+            peakConcurrentStorePuts: await state.peakConcurrentStorePuts,
             injectedFaults: await state.injectedFaults)
     }
 
@@ -169,6 +170,8 @@ public struct SandboxStatistics: Sendable {
     public var requestsOverLimit: Int
     /// Successful writes into the built-in store.
     public var storePuts: Int
+    /// The most requests to the store (built-in) open at once, injected latency included.
+    public var peakConcurrentStorePuts: Int = 0
     /// Faults injected so far (S3 500s and resets, API 500s).
     public var injectedFaults: Int = 0
 }

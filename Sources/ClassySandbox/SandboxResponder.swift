@@ -19,18 +19,31 @@ struct SandboxResponder: HTTPResponder {
     let processor: any SandboxImageProcessor
     let baseURL: @Sendable () -> String
 
+    func injectLatency() async throws {
+        let milliseconds = await state.faults.latencyMilliseconds
+        if milliseconds > 0 { try await Task.sleep(for: .milliseconds(milliseconds)) }
+    }
+
     func respond(to request: Request, context: SandboxContext) async throws -> Response {
-        let faults = await state.faults
-        if faults.latencyMilliseconds > 0 {
-            try await Task.sleep(for: .milliseconds(faults.latencyMilliseconds))
-        }
         let (rawPath, _) = request.rawTarget
         let segments = rawPath.split(separator: "/").map { SigV4.percentDecode(String($0)) ?? String($0) }
         let method = request.method.rawValue
-        do {
-            if segments.first == "s3" {
-                return try await S3Endpoint(state: state, config: config, store: store).handle(request, context: context)
+        if segments.first == "s3" {
+            // Counted from arrival (latency included) to answer: the PUTs a client has open at once.
+            await state.storePutStarted()
+            do {
+                try await injectLatency()
+                let response = try await S3Endpoint(state: state, config: config, store: store).handle(request, context: context)
+                await state.storePutEnded()
+                return response
+            } catch {
+                await state.storePutEnded()
+                throw error
             }
+        }
+        try await injectLatency()
+        let faults = await state.faults
+        do {
             if segments.first == "cdn", segments.count >= 2, method == "GET" || method == "HEAD" {
                 let key = segments.dropFirst().joined(separator: "/")
                 guard let object = await state.object(key), let bytes = await state.bytes(key) else {

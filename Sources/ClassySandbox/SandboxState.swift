@@ -2,9 +2,10 @@ import Foundation
 import SigV4
 
 /// Everything the sandbox knows, behind one actor so concurrent requests see a
-/// consistent state. With a data directory, every change is written to
-/// `state.json` (atomically: temp file + rename) and objects to `objects/`, so
-/// another process can read what a run left behind.
+/// consistent state. With a data directory, every change is appended to a log
+/// (`SandboxPersistence`) and objects go to `objects/` instead of memory, so
+/// another process can read what a run left behind and a large batch does not
+/// keep every uploaded byte in RAM.
 actor SandboxState {
     struct Snapshot: Codable {
         var nextID = 1000
@@ -24,8 +25,10 @@ actor SandboxState {
     }
 
     private(set) var snapshot = Snapshot()
+    /// Object bytes when there is no data directory (tests); otherwise they live in files.
     private var objectBytes: [String: [UInt8]] = [:]
     private let dataDirectory: URL?
+    private let persistence: SandboxPersistence?
     var faults: SandboxFaults
     private var random: SeededRandom
     /// Seconds added to the wall clock, so tests can age URLs and tokens.
@@ -34,6 +37,9 @@ actor SandboxState {
     /// Requests that arrived while their window was already used up.
     private(set) var requestsOverLimit = 0
     private(set) var storePuts = 0
+    /// Requests to the store being answered now, and the most at once.
+    private var openStorePuts = 0
+    private(set) var peakConcurrentStorePuts = 0
     /// Faults injected so far (S3 500s and resets, API 500s), for tests.
     private(set) var injectedFaults = 0
 
@@ -41,13 +47,8 @@ actor SandboxState {
         self.dataDirectory = dataDirectory
         self.faults = faults
         self.random = SeededRandom(seed: seed)
-        if let dir = dataDirectory {
-            try FileManager.default.createDirectory(at: dir.appendingPathComponent("objects"), withIntermediateDirectories: true)
-            let file = dir.appendingPathComponent("state.json")
-            if let data = try? Data(contentsOf: file) {
-                snapshot = try JSONDecoder().decode(Snapshot.self, from: data)
-            }
-        }
+        persistence = try dataDirectory.map { try SandboxPersistence(directory: $0) }
+        if let persistence { snapshot = persistence.loaded }
         if snapshot.campaigns.isEmpty {
             // One campaign to attach eCards and appeal sets to out of the box.
             snapshot.campaigns[1001] = SandboxCampaign(id: 1001, name: "Sandbox campaign")
@@ -60,6 +61,8 @@ actor SandboxState {
 
     func setFaults(_ f: SandboxFaults) { faults = f }
 
+    /// Not logged by itself: replaying a record moves the counter past its id
+    /// (`Snapshot.apply`), and an id no record took may be handed out again.
     func nextID() -> Int {
         snapshot.nextID += 1
         return snapshot.nextID
@@ -104,8 +107,9 @@ actor SandboxState {
 
     func issueToken(app: SandboxClientApp, lifetime: Int) throws -> String {
         let token = randomToken(20)
-        snapshot.tokens[token] = IssuedToken(clientID: app.clientID, trusted: app.trusted, expiresAt: now + Int64(lifetime))
-        try persist()
+        let issued = IssuedToken(clientID: app.clientID, trusted: app.trusted, expiresAt: now + Int64(lifetime))
+        snapshot.tokens[token] = issued
+        try persist(.token(token, issued))
         return token
     }
 
@@ -122,8 +126,7 @@ actor SandboxState {
     var allAssets: [SandboxAsset] { snapshot.assets.values.sorted { $0.id < $1.id } }
 
     func put(_ asset: SandboxAsset) throws {
-        snapshot.assets[asset.id] = asset
-        try persist()
+        try record(.asset(asset))
     }
 
     func children(of id: Int) -> [SandboxAsset] {
@@ -133,8 +136,7 @@ actor SandboxState {
     func campaign(_ id: Int) -> SandboxCampaign? { snapshot.campaigns[id] }
 
     func put(_ campaign: SandboxCampaign) throws {
-        snapshot.campaigns[campaign.id] = campaign
-        try persist()
+        try record(.campaign(campaign))
     }
 
     func ecards(campaign: Int) -> [SandboxECard] {
@@ -144,40 +146,43 @@ actor SandboxState {
     func ecard(_ id: Int) -> SandboxECard? { snapshot.ecards[id] }
 
     func put(_ ecard: SandboxECard) throws {
-        snapshot.ecards[ecard.id] = ecard
-        try persist()
+        try record(.ecard(ecard))
     }
 
     func deleteECard(_ id: Int) throws {
-        snapshot.ecards[id] = nil
-        try persist()
+        try record(.ecardDeleted(id: id))
     }
 
     func appealSet(_ id: Int) -> SandboxAppealSet? { snapshot.appealSets[id] }
     func appealSet(campaign: Int) -> SandboxAppealSet? { snapshot.appealSets.values.first { $0.campaignID == campaign } }
 
     func put(_ set: SandboxAppealSet) throws {
-        snapshot.appealSets[set.id] = set
-        try persist()
+        try record(.appealSet(set))
     }
 
     func matchingPlan(_ id: Int) -> SandboxMatchingPlan? { snapshot.matchingPlans?[id] }
 
     func put(_ plan: SandboxMatchingPlan) throws {
-        snapshot.matchingPlans = (snapshot.matchingPlans ?? [:]).merging([plan.id: plan]) { _, new in new }
-        try persist()
+        try record(.matchingPlan(plan))
     }
 
     // MARK: objects
 
+    func storePutStarted() {
+        openStorePuts += 1
+        peakConcurrentStorePuts = max(peakConcurrentStorePuts, openStorePuts)
+    }
+
+    func storePutEnded() { openStorePuts -= 1 }
+
     func storeObject(_ object: StoredObject, bytes: [UInt8]) throws {
         storePuts += 1
-        snapshot.objects[object.key] = object
-        objectBytes[object.key] = bytes
         if let dir = dataDirectory {
-            try Data(bytes).write(to: objectFile(dir, object.key), options: .atomic)
+            try bytes.withUnsafeBytes { try Data($0).write(to: objectFile(dir, object.key), options: .atomic) }
+        } else {
+            objectBytes[object.key] = bytes
         }
-        try persist()
+        try record(.object(object))
     }
 
     func object(_ key: String) -> StoredObject? { snapshot.objects[key] }
@@ -194,10 +199,13 @@ actor SandboxState {
         dir.appendingPathComponent("objects").appendingPathComponent(SigV4.uriEncode(key, encodeSlash: true))
     }
 
-    private func persist() throws {
-        guard let dir = dataDirectory else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try encoder.encode(snapshot).write(to: dir.appendingPathComponent("state.json"), options: .atomic)
+    /// Applies a change and keeps it.
+    private func record(_ change: SandboxChange) throws {
+        snapshot.apply(change)
+        try persist(change)
+    }
+
+    private func persist(_ change: SandboxChange) throws {
+        try persistence?.append(change)
     }
 }

@@ -42,10 +42,28 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A fault to inject, NAME=VALUE (repeatable).", valueName: "NAME=VALUE"))
     var fault: [String] = []
 
+    @Option(help: ArgumentHelp("Campaigns to create besides 1001, as IDs and ranges: 2000-2049,3000.", valueName: "IDS"))
+    var campaigns: String?
+
+    /// `--campaigns` as a list of ids.
+    func campaignIDs() throws -> [Int] {
+        guard let campaigns else { return [] }
+        var ids: [Int] = []
+        for part in campaigns.split(separator: ",") {
+            let bounds = part.split(separator: "-", maxSplits: 1).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, low > 0, low <= high, high - low < 100_000 else {
+                throw ValidationError("--campaigns: '\(part)' is not an ID or a range like 2000-2049")
+            }
+            ids += Array(low ... high)
+        }
+        return ids
+    }
+
     func validate() throws {
         guard (0 ... 65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         if (s3Endpoint == nil) != (s3Bucket == nil) { throw ValidationError("--s3-endpoint and --s3-bucket go together") }
         guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
+        _ = try campaignIDs()
     }
 
     func run() async throws {
@@ -61,6 +79,9 @@ struct SandboxCommand: AsyncParsableCommand {
             throw ValidationError("--fault: \(error)")
         }
         let sandbox = try await ClassySandbox.start(configuration)
+        for id in try campaignIDs() {
+            try await sandbox.addCampaign(SandboxCampaign(id: id, name: "Campaign \(id)"))
+        }
         print(sandbox.summary)
         fflush(nil) // the CI log and scripts see the URL before the first request
         // Ctrl-C / SIGTERM stop the server gracefully (in-flight requests finish).

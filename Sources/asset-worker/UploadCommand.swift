@@ -182,6 +182,8 @@ final class ProgressReporter: Sendable {
             _ = uploadedBytes.add(record.size)
             _ = uploadedImages.add(1)
             if json { JSONLine.print(record) }
+        case .processed:
+            break
         case let .skipped(job, reason):
             let n = counter.increment()
             if !json { print("[\(n)/\(total)] \(job.role.name) \(job.source): already uploaded (\(reason))") }
@@ -230,6 +232,8 @@ final class ProgressReporter: Sendable {
         }
         print(String(format: "uploaded %d image(s), %.1f MB in %.1f s; %d pending asset(s) abandoned",
                      summary.records.count, Double(summary.bytesUploaded) / 1e6, seconds, summary.abandoned))
+        print(String(format: "processing: %.1f CPU-s on %d thread(s)", summary.processingCPUSeconds,
+                     ProcessInfo.processInfo.activeProcessorCount))
     }
 }
 

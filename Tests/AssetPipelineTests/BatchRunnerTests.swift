@@ -238,4 +238,68 @@ final class BatchRunnerTests: XCTestCase {
         XCTAssertTrue(started)
         XCTAssertEqual(finished, 4)
     }
+
+    /// Memory follows the jobs in flight, not the batch: a job's encoded images
+    /// are held from `.processed` until `.finished`, and with slow uploads
+    /// (latency injected) processing may run ahead of them by at most
+    /// `2 * processingThreads` jobs, while the uploads themselves never exceed
+    /// `jobsInFlight` jobs (the store never sees more PUTs at once than that
+    /// many jobs have images).
+    func testJobsHeldInMemoryAreBoundedByJobsInFlightNotByTheBatchSize() async throws {
+        var yaml = "jobs:\n"
+        for size in 20 ..< 32 {
+            yaml += "  - role: asset\n    source: @campaign-logo.png\n    actions:\n      - thumbnails: [\(size)x\(size)]\n"
+        }
+        let batch = try manifest(yaml)
+        XCTAssertEqual(batch.jobs.count, 12)
+        var faults = SandboxFaults()
+        faults.latencyMilliseconds = 40
+        await sandbox.setFaults(faults)
+        let journal = try SQLiteJournal(path: folder.appendingPathComponent("bounded.sqlite").path)
+        let options = BatchOptions(jobsInFlight: 1, processingThreads: 1, processor: LocalProcessor(processing: ProcessingOptions(threads: 1)))
+        let runner = BatchRunner(manifest: batch, journal: journal, client: client, options: options)
+
+        let held = LockedSet()
+        let summary = try await runner.run { event in
+            switch event {
+            case let .processed(job, images, bytes):
+                XCTAssertEqual(images, 2)
+                XCTAssertGreaterThan(bytes, 0)
+                held.insert(job.key)
+            case let .finished(job, _, _), let .failed(job, _):
+                held.remove(job.key)
+            default:
+                break
+            }
+        }
+        XCTAssertEqual(summary.done, 12)
+        XCTAssertEqual(summary.failed, 0)
+        XCTAssertGreaterThan(summary.processingCPUSeconds, 0)
+        XCTAssertLessThanOrEqual(held.peak, options.jobsInFlight + 2 * options.processingThreads,
+                                 "processed jobs waiting for their upload are bounded")
+        XCTAssertGreaterThanOrEqual(held.peak, 2, "processing runs ahead of the slow uploads instead of waiting for them")
+        XCTAssertEqual(held.count, 0)
+        let stats = await sandbox.statistics()
+        XCTAssertLessThanOrEqual(stats.peakConcurrentStorePuts, 2, "one job (its original and one thumbnail) on the network at a time")
+        XCTAssertEqual(stats.assets.filter { $0.state == "uploaded" }.count, 24)
+    }
+}
+
+/// A set shared by event callbacks that remembers its largest size.
+final class LockedSet: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var members: Set<String> = []
+    private var largest = 0
+    private let lock = NSLock()
+
+    func insert(_ key: String) {
+        lock.withLock {
+            members.insert(key)
+            largest = max(largest, members.count)
+        }
+    }
+
+    func remove(_ key: String) { _ = lock.withLock { members.remove(key) } }
+    var peak: Int { lock.withLock { largest } }
+    var count: Int { lock.withLock { members.count } }
 }

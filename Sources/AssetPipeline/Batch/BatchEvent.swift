@@ -7,6 +7,9 @@ public enum BatchEvent: Sendable {
     case started(jobs: Int)
     /// Nothing to do for this job: the journal has it done (re-running a manifest uploads nothing new).
     case skipped(job: Job, reason: String)
+    /// A job's images are decoded, transformed and encoded, and wait in memory
+    /// for their upload: `images` of them, `bytes` in all (the original included).
+    case processed(job: Job, images: Int, bytes: Int)
     /// One image of a job is on the platform; `record` carries the Classy ids.
     case uploaded(job: Job, record: AssetRecord)
     case finished(job: Job, records: [AssetRecord], attachedTo: String?)
@@ -26,6 +29,9 @@ public struct BatchSummary: Sendable {
     public var failedOnData: Int = 0
     /// Bytes PUT to the store in this run.
     public var bytesUploaded: Int = 0
+    /// CPU time spent decoding, transforming, encoding and hashing, summed over
+    /// the processing threads (compare with the process's CPU time).
+    public var processingCPUSeconds: Double = 0
     public var abandoned: Int = 0
     /// The run stopped on request (Ctrl-C) with work left.
     public var paused: Bool = false

@@ -1,29 +1,43 @@
 import ClassyAPI
 import Foundation
 import Imaging
+import NIOPosix
 
 /// Settings of a batch run.
 public struct BatchOptions: Sendable {
-    /// Jobs in flight at once: each processes its images (on all cores) and then
-    /// uploads them, so processing of one job overlaps the uploads of others,
-    /// and memory is bounded by this number, not by the batch size.
+    /// Jobs uploading at once (a job sends its original and its children
+    /// together). Ahead of them, up to `processingThreads` jobs are being
+    /// processed and as many more wait, processed, for an upload slot, so the
+    /// network never waits for the processing nor the reverse. Memory is
+    /// bounded by `jobsInFlight + 2 * processingThreads` jobs, never by the
+    /// batch size (`BatchRunnerTests` checks it).
     public var jobsInFlight: Int
-    /// How images are processed (filter, threads, encoders).
+    /// Sources processed at once, each on one thread of the runner's own pool
+    /// (never on Swift's cooperative threads, which the uploads need to make
+    /// progress). Defaults to the active cores: for a batch, one image per core
+    /// beats splitting every image across cores (no stripes to join, and
+    /// decoding, which cannot be split, runs in parallel too).
+    public var processingThreads: Int
+    /// How images are processed (filter, encoders). Its `threads`, when nil,
+    /// becomes 1 if several sources are processed at once (see `processingThreads`).
     public var processor: LocalProcessor
     /// The manifest's path, kept in the journal so `resume` can find the jobs again.
     public var manifestPath: String?
 
-    public init(jobsInFlight: Int = 8, processor: LocalProcessor = LocalProcessor(), manifestPath: String? = nil) {
+    public init(jobsInFlight: Int = 8, processingThreads: Int? = nil, processor: LocalProcessor = LocalProcessor(),
+                manifestPath: String? = nil) {
         self.jobsInFlight = max(1, jobsInFlight)
+        self.processingThreads = max(1, processingThreads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.processor = processor
         self.manifestPath = manifestPath
     }
 }
 
 /// Runs a validated manifest: for each job, process locally, upload every image
-/// through the pre-signed flow (original first, so its children can point at
-/// its Classy id), attach the result to its target, and journal every step
-/// before the next one starts. Stopping at any moment (Ctrl-C cancels the
+/// through the pre-signed flow (the original and its children at once: the
+/// children's `parent_id` is the original's Classy id in the records, which
+/// the API's upload flow does not need up front), attach the result to its
+/// target, and journal every step before the next one starts. Stopping at any moment (Ctrl-C cancels the
 /// task; kill -9 stops the process) leaves the journal at the last step that
 /// really happened, and the next run continues from there.
 public struct BatchRunner: Sendable {
@@ -69,6 +83,9 @@ public struct BatchRunner: Sendable {
         await summary.update { $0.jobs = manifest.jobs.count }
         onEvent(.started(jobs: manifest.jobs.count))
 
+        let processingPool = NIOThreadPool(numberOfThreads: options.processingThreads)
+        processingPool.start()
+        let uploadGate = AsyncGate(permits: options.jobsInFlight)
         await withTaskGroup(of: Void.self) { group in
             var next = 0
             func startNext() {
@@ -76,12 +93,15 @@ public struct BatchRunner: Sendable {
                 let job = manifest.jobs[next]
                 next += 1
                 group.addTask {
-                    await runJob(job, existingECards: existingECards, summary: summary, onEvent: onEvent)
+                    await runJob(job, existingECards: existingECards, processingPool: processingPool, uploadGate: uploadGate,
+                                 summary: summary, onEvent: onEvent)
                 }
             }
-            for _ in 0 ..< options.jobsInFlight { startNext() }
+            // Uploading, being processed, and processed but waiting for an upload slot (see `BatchOptions`).
+            for _ in 0 ..< options.jobsInFlight + 2 * options.processingThreads { startNext() }
             while await group.next() != nil { startNext() }
         }
+        try? await processingPool.shutdownGracefully()
 
         let paused = Task.isCancelled
         await summary.update { $0.paused = paused }
@@ -96,14 +116,10 @@ public struct BatchRunner: Sendable {
     /// the existing ones; a job whose `order` matches an existing eCard updates it.
     /// Returns the existing eCards by campaign and order, for the updates.
     func checkECardLimits() async throws(BatchError) -> [Int: [Int: ECard]] {
+        let listed = try await existingECards(of: Array(manifest.ecardJobsByCampaign.keys))
         var existingByCampaign: [Int: [Int: ECard]] = [:]
         for (campaign, jobs) in manifest.ecardJobsByCampaign.sorted(by: { $0.key < $1.key }) {
-            var existing: [ECard] = []
-            do {
-                for try await card in client.eCards(campaignID: campaign) { existing.append(card) }
-            } catch {
-                throw BatchError(.service, "cannot list the eCards of campaign \(campaign): \(error)")
-            }
+            let existing = listed[campaign] ?? []
             var byOrder: [Int: ECard] = [:]
             for card in existing { if let order = card.order { byOrder[order] = card } }
             existingByCampaign[campaign] = byOrder
@@ -124,9 +140,43 @@ public struct BatchRunner: Sendable {
         return existingByCampaign
     }
 
+    /// `GET /campaigns/{id}/ecards` for every campaign, `jobsInFlight` at a time
+    /// (one after the other, a batch of 50 campaigns spent a second on latency alone).
+    func existingECards(of campaigns: [Int]) async throws(BatchError) -> [Int: [ECard]] {
+        let client = client
+        let result = await withTaskGroup(of: (Int, Result<[ECard], BatchError>).self) { group in
+            var pending = campaigns.sorted()[...]
+            func listNext() {
+                guard let campaign = pending.popFirst() else { return }
+                group.addTask {
+                    do {
+                        var cards: [ECard] = []
+                        for try await card in client.eCards(campaignID: campaign) { cards.append(card) }
+                        return (campaign, .success(cards))
+                    } catch {
+                        return (campaign, .failure(BatchError(.service, "cannot list the eCards of campaign \(campaign): \(error)")))
+                    }
+                }
+            }
+            for _ in 0 ..< options.jobsInFlight { listNext() }
+            var listed: [Int: Result<[ECard], BatchError>] = [:]
+            while let (campaign, cards) = await group.next() {
+                listed[campaign] = cards
+                listNext()
+            }
+            return listed
+        }
+        var cards: [Int: [ECard]] = [:]
+        for (campaign, outcome) in result.sorted(by: { $0.key < $1.key }) {
+            cards[campaign] = try outcome.get()
+        }
+        return cards
+    }
+
     // MARK: - One job
 
-    func runJob(_ job: Job, existingECards: [Int: [Int: ECard]], summary: SummaryBox, onEvent: @Sendable (BatchEvent) -> Void) async {
+    func runJob(_ job: Job, existingECards: [Int: [Int: ECard]], processingPool: NIOThreadPool, uploadGate: AsyncGate,
+                summary: SummaryBox, onEvent: @escaping @Sendable (BatchEvent) -> Void) async {
         do throws(JobFailure) {
             let outcome = try await journaled { try await journal.plan(JobPlan(job, manifestPath: options.manifestPath)) }
             if case let .alreadyDone(at) = outcome {
@@ -134,35 +184,26 @@ public struct BatchRunner: Sendable {
                 onEvent(.skipped(job: job, reason: "done on \(ClassyDate.format(at))"))
                 return
             }
-            let processed = try process(job)
+            let processed = try await process(job, on: processingPool, summary: summary)
+            onEvent(.processed(job: job, images: 1 + processed.children.count,
+                               bytes: processed.parentBytes.count + processed.children.reduce(0) { $0 + $1.bytes.count }))
             try await journaled { try await journal.record(.processed(ProcessedItem.items(of: processed)), job: job.key) }
             let journalJob: JournalJob? = try await journaled { try await journal.job(key: job.key) }
             guard let state = journalJob else {
                 throw JobFailure(item: nil, message: "the journal lost job \(job.key.prefix(12))")
             }
 
-            var records: [AssetRecord] = []
-            var parentID: Int?
-            for item in state.items.sorted(by: { $0.position < $1.position }) {
-                try checkNotCancelled()
-                let bytes = item.position == 0 ? processed.parentBytes : processed.children[item.position - 1].bytes
-                let (asset, sent) = try await upload(item, bytes: bytes, job: job, summary: summary, onEvent: onEvent)
-                if item.position == 0 { parentID = asset.id }
-                var record = item.record
-                record.id = .classy(asset.id)
-                record.parentID = item.position == 0 ? nil : parentID.map { AssetID.classy($0) }
-                record.state = AssetState(rawValue: asset.state) ?? .uploaded
-                record.cdnURL = asset.cdnURL
-                record.createdBy = asset.createdBy
-                if let created = asset.createdAt { record.createdAt = created }
-                records.append(record)
-                await summary.update { $0.bytesUploaded += sent }
-                onEvent(.uploaded(job: job, record: record))
+            guard await uploadGate.enter() else { throw JobFailure(item: nil, message: "paused", cancelled: true) }
+            let uploadedAndAttached: ([AssetRecord], String?)
+            do {
+                uploadedAndAttached = try await uploadAndAttach(job, items: state.items, processed: processed,
+                                                                existingECards: existingECards, summary: summary, onEvent: onEvent)
+                await uploadGate.leave()
+            } catch {
+                await uploadGate.leave()
+                throw error
             }
-
-            try checkNotCancelled()
-            let attachedTo = try await attach(job, records: records, childTypes: processed.children.map(\.record.type),
-                                              existingECards: existingECards)
+            let (records, attachedTo) = uploadedAndAttached
             if let attachedTo {
                 try await journaled { try await journal.record(.attached(to: attachedTo), job: job.key) }
             }
@@ -192,14 +233,57 @@ public struct BatchRunner: Sendable {
         }
     }
 
-    /// Local processing with the job's own output format; the source must still
-    /// be the file the manifest was validated against.
-    func process(_ job: Job) throws(JobFailure) -> ProcessedAsset {
+    /// The network part of a job, done while holding an upload permit: every
+    /// image through the pre-signed flow, then the attachment to its target.
+    func uploadAndAttach(_ job: Job, items: [JournalItem], processed: ProcessedAsset, existingECards: [Int: [Int: ECard]],
+                         summary: SummaryBox, onEvent: @escaping @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> ([AssetRecord], String?) {
+        try checkNotCancelled()
+        let uploaded = try await uploadAll(items, of: processed, job: job, summary: summary, onEvent: onEvent)
+        let parentID = uploaded.first?.asset.id
+        var records: [AssetRecord] = []
+        for (item, asset) in uploaded {
+            var record = item.record
+            record.id = .classy(asset.id)
+            record.parentID = item.position == 0 ? nil : parentID.map { AssetID.classy($0) }
+            record.state = AssetState(rawValue: asset.state) ?? .uploaded
+            record.cdnURL = asset.cdnURL
+            record.createdBy = asset.createdBy
+            if let created = asset.createdAt { record.createdAt = created }
+            records.append(record)
+            onEvent(.uploaded(job: job, record: record))
+        }
+
+        try checkNotCancelled()
+        let attachedTo = try await attach(job, records: records, childTypes: processed.children.map(\.record.type),
+                                          existingECards: existingECards)
+        return (records, attachedTo)
+    }
+
+    /// Local processing with the job's own output format, on the processing
+    /// pool; the source must still be the file the manifest was validated against.
+    func process(_ job: Job, on pool: NIOThreadPool, summary: SummaryBox) async throws(JobFailure) -> ProcessedAsset {
         var processor = options.processor
         processor.outputFormat = job.outputFormat
+        if processor.processing.threads == nil, options.processingThreads > 1 { processor.processing.threads = 1 }
+        let outcome: Result<ProcessedAsset, ImagingError>
+        do {
+            let (result, cpuSeconds) = try await pool.runIfActive { [processor] in
+                ProcessingThread.yieldToNetwork()
+                let start = ProcessingThread.cpuSeconds()
+                let result = Result { () throws(ImagingError) -> ProcessedAsset in
+                    try processor.processSynchronously(file: job.source, actions: job.actions)
+                }
+                return (result, ProcessingThread.cpuSeconds() - start)
+            }
+            outcome = result
+            await summary.update { $0.processingCPUSeconds += cpuSeconds }
+        } catch {
+            // Cancelled while waiting for a thread (Ctrl-C), or the pool is gone.
+            throw JobFailure(item: nil, message: "paused before processing", cancelled: true)
+        }
         let processed: ProcessedAsset
         do {
-            processed = try processor.processSynchronously(file: job.source, actions: job.actions)
+            processed = try outcome.get()
         } catch {
             throw JobFailure(item: 0, message: "processing \(job.source): \(error)", badData: true)
         }
@@ -209,10 +293,55 @@ public struct BatchRunner: Sendable {
         return processed
     }
 
+    /// Every image of a job through the pre-signed flow at once (each journals its
+    /// own steps; only the requests for pending assets take turns, see `upload`);
+    /// returns them in position order, the original first. When some
+    /// fail, the others still finish (and are journaled), then the job fails
+    /// with the first failure, carrying every pending asset left behind.
+    func uploadAll(_ items: [JournalItem], of processed: ProcessedAsset, job: Job, summary: SummaryBox,
+                   onEvent: @escaping @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> [(item: JournalItem, asset: Asset)] {
+        let pendingCreation = AsyncGate(permits: 1)
+        let outcomes = await withTaskGroup(of: (JournalItem, Result<Asset, JobFailure>).self) { group in
+            for item in items {
+                let bytes = item.position == 0 ? processed.parentBytes : processed.children[item.position - 1].bytes
+                group.addTask {
+                    do throws(JobFailure) {
+                        let (asset, sent) = try await upload(item, bytes: bytes, job: job, pendingCreation: pendingCreation,
+                                                             summary: summary, onEvent: onEvent)
+                        await summary.update { $0.bytesUploaded += sent }
+                        return (item, .success(asset))
+                    } catch {
+                        return (item, .failure(error))
+                    }
+                }
+            }
+            var all: [(JournalItem, Result<Asset, JobFailure>)] = []
+            for await outcome in group { all.append(outcome) }
+            return all.sorted { $0.0.position < $1.0.position }
+        }
+        var uploaded: [(item: JournalItem, asset: Asset)] = []
+        var failure: JobFailure?
+        for (item, outcome) in outcomes {
+            switch outcome {
+            case .success(let asset):
+                uploaded.append((item, asset))
+            case .failure(let error):
+                if failure == nil {
+                    failure = error
+                } else {
+                    failure!.abandonedAssetIDs += error.abandonedAssetIDs
+                    failure!.cancelled = failure!.cancelled || error.cancelled
+                }
+            }
+        }
+        if let failure { throw failure }
+        return uploaded
+    }
+
     /// One image through the pre-signed flow, journaling each step: a pending
     /// asset whose URL is still valid is reused; an expired one is replaced (and
     /// recorded as abandoned); bytes already in the store are only confirmed.
-    func upload(_ item: JournalItem, bytes: [UInt8], job: Job, summary: SummaryBox,
+    func upload(_ item: JournalItem, bytes: [UInt8], job: Job, pendingCreation: AsyncGate, summary: SummaryBox,
                 onEvent: @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> (Asset, Int) {
         guard let contentType = ImageContentType(rawValue: item.record.contentType) else {
             throw JobFailure(item: item.position, message: "content type \(item.record.contentType) cannot be uploaded")
@@ -228,14 +357,24 @@ public struct BatchRunner: Sendable {
             for _ in 0 ..< 3 where !stored {
                 try checkNotCancelled()
                 if pending == nil {
-                    let issuedAt = Date()
-                    let created = try await api(position) { try await client.createAssetURL(memberID: job.memberID, contentType: contentType) }
-                    try await journaled {
-                        try await journal.record(.pendingCreated(item: position, assetID: created.id, uploadURL: created.presignedPutURL,
-                                                                 issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(900),
-                                                                 replacing: "its pre-signed URL expired"), job: job.key)
+                    // One pending asset requested at a time per job: a kill between the API
+                    // creating one and the journal writing its id loses that id (no API call
+                    // lists pending assets), and this keeps it to one per job in flight.
+                    guard await pendingCreation.enter() else { throw JobFailure(item: position, message: "paused", cancelled: true) }
+                    do {
+                        let issuedAt = Date()
+                        let created = try await api(position) { try await client.createAssetURL(memberID: job.memberID, contentType: contentType) }
+                        try await journaled {
+                            try await journal.record(.pendingCreated(item: position, assetID: created.id, uploadURL: created.presignedPutURL,
+                                                                     issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(900),
+                                                                     replacing: "its pre-signed URL expired"), job: job.key)
+                        }
+                        pending = created
+                        await pendingCreation.leave()
+                    } catch {
+                        await pendingCreation.leave()
+                        throw error
                     }
-                    pending = created
                 }
                 let outcome = try await api(position) { try await client.putObject(bytes, to: pending!, contentType: contentType) }
                 switch outcome {
@@ -347,5 +486,31 @@ actor SummaryBox {
 
     func update(_ change: (inout BatchSummary) -> Void) {
         change(&value)
+    }
+}
+
+/// The processing pool's threads run at a lower priority than the rest of the
+/// process: when every core is busy decoding, a request's answer (the server's
+/// latency is what the jobs in flight hide) still gets a core at once instead
+/// of waiting for a time slice behind the decoders. The pool's threads do
+/// nothing else, so lowering them for good is harmless.
+enum ProcessingThread {
+    /// Linux keeps a nice value per thread; `who == 0` is the calling thread.
+    static func yieldToNetwork() {
+        #if os(Linux)
+        if getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) < niceness {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+        }
+        #endif
+    }
+
+    static let niceness: Int32 = 5
+
+    /// CPU time of the calling thread, so the summary can say how much of the
+    /// run's CPU went into processing (the rest: HTTP, hashing, the journal).
+    static func cpuSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -9,9 +9,10 @@ import GRDB
 ///   uncommitted WAL frames, which SQLite ignores on the next open.
 /// - `synchronous = FULL`: a committed step survives power loss too, not just a killed process.
 /// - Every `record` is one transaction, so a job is always at one step, never between two.
-/// - Writes are synchronous inside the `async` methods on purpose: GRDB's async
-///   writes give up when the task is cancelled, and a Ctrl-C that cancels the
-///   runner must still get its last steps (and the pause) recorded.
+/// - The `async` methods run SQLite on the journal's own serial queue, off Swift's
+///   cooperative threads, and are not cancellable (GRDB's async writes give up
+///   when the task is cancelled; a Ctrl-C that cancels the runner must still get
+///   its last steps, and the pause, recorded).
 /// - One run at a time: `RunLock` (a `flock` on `<journal>.lock`) plus a `run` row.
 public final class SQLiteJournal: JournalStore {
     public let path: String
@@ -19,6 +20,8 @@ public final class SQLiteJournal: JournalStore {
     /// A run on another host whose heartbeat is older than this is taken to be dead.
     public let staleAfter: TimeInterval
     private let pool: DatabasePool
+    /// Where the blocking SQLite calls of the `async` methods run (see `write`).
+    private let queue = DispatchQueue(label: "asset-worker.journal")
 
     public init(path: String, staleAfter: TimeInterval = 120) throws(JournalError) {
         self.path = path
@@ -101,25 +104,25 @@ public final class SQLiteJournal: JournalStore {
 
     /// Names of the tables, for tests and `verify`.
     public func tableNames() throws(JournalError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name") }
+        try readNow { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name") }
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     public func integrityCheck() throws(JournalError) -> String {
-        try read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+        try readNow { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 
     // MARK: Runs
 
     public func beginRun() async throws(JournalError) -> RunLease {
         guard let fd = try RunLock.acquire(lockPath) else {
-            let holder = try? read { db in try Self.activeRunRow(db) }
+            let holder = try? await read { db in try Self.activeRunRow(db) }
             throw JournalError(.busy, Self.busyMessage(holder ?? nil, path: path))
         }
         let pid = RunLock.pid, host = RunLock.hostName, now = Date()
         let staleAfter = staleAfter
         do {
-            let (runID, tookOver) = try write { db -> (Int64, RunInfo?) in
+            let (runID, tookOver) = try await write { db -> (Int64, RunInfo?) in
                 var tookOver: RunInfo?
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM run WHERE endedAt IS NULL") {
                     let info = Self.runInfo(row)
@@ -146,7 +149,7 @@ public final class SQLiteJournal: JournalStore {
     }
 
     public func heartbeat(_ lease: RunLease) async throws(JournalError) {
-        let changed = try write { db in
+        let changed = try await write { db in
             try db.execute(sql: "UPDATE run SET heartbeatAt = ? WHERE id = ? AND endedAt IS NULL", arguments: [Date(), lease.runID])
             return db.changesCount
         }
@@ -155,7 +158,7 @@ public final class SQLiteJournal: JournalStore {
 
     public func endRun(_ lease: RunLease, as end: RunEnd) async throws(JournalError) {
         defer { RunLock.release(lease.lockDescriptor) }
-        try write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE run SET endedAt = ?, endReason = ? WHERE id = ? AND endedAt IS NULL",
                            arguments: [Date(), end.rawValue, lease.runID])
         }
@@ -177,7 +180,7 @@ public final class SQLiteJournal: JournalStore {
     // MARK: Jobs
 
     public func plan(_ plan: JobPlan) async throws(JournalError) -> PlanOutcome {
-        try write { db in
+        try await write { db in
             let now = Date()
             if let row = try Row.fetchOne(db, sql: "SELECT step, error, doneAt FROM job WHERE key = ?", arguments: [plan.key]) {
                 let step = try Self.step(row["step"])
@@ -201,7 +204,7 @@ public final class SQLiteJournal: JournalStore {
     }
 
     public func record(_ step: JournalStep, job key: String) async throws(JournalError) {
-        try write { db in
+        try await write { db in
             let now = Date()
             guard let jobRow = try Row.fetchOne(db, sql: "SELECT step FROM job WHERE key = ?", arguments: [key]) else {
                 throw JournalError(.unknownJob, "no job \(key.prefix(12)) in the journal")
@@ -261,7 +264,7 @@ public final class SQLiteJournal: JournalStore {
     }
 
     public func recordAbandoned(assetID: Int, job key: String, item: Int?, reason: String) async throws(JournalError) {
-        try write { db in try Self.insertAbandoned(db, assetID: assetID, job: key, position: item, reason: reason, at: Date()) }
+        try await write { db in try Self.insertAbandoned(db, assetID: assetID, job: key, position: item, reason: reason, at: Date()) }
     }
 
     /// Stores a job's images. Processing is deterministic, so a resumed run that
@@ -330,27 +333,27 @@ public final class SQLiteJournal: JournalStore {
     // MARK: Reading
 
     public func job(key: String) async throws(JournalError) -> JournalJob? {
-        try read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM job WHERE key = ?", arguments: [key]).map { try Self.journalJob($0, db) }
         }
     }
 
     public func incompleteJobs() async throws(JournalError) -> [JournalJob] {
-        try read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM job WHERE step != ? ORDER BY plannedAt, rowid", arguments: [JobStep.done.rawValue])
                 .map { try Self.journalJob($0, db) }
         }
     }
 
     public func allAssets() async throws(JournalError) -> [JournalItem] {
-        try read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT item.* FROM item JOIN job ON job.key = item.jobKey ORDER BY job.plannedAt, job.rowid, item.position")
                 .map(Self.journalItem)
         }
     }
 
     public func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] {
-        try read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM abandonedAsset ORDER BY id").map { row in
                 AbandonedAsset(assetID: row["assetID"], jobKey: row["jobKey"], position: row["position"], reason: row["reason"], at: row["at"])
             }
@@ -360,7 +363,7 @@ public final class SQLiteJournal: JournalStore {
     public func status() async throws(JournalError) -> JournalStatus {
         let lockHeld = RunLock.isHeld(lockPath)
         let host = RunLock.hostName
-        return try read { db in
+        return try await read { db in
             func counts(_ table: String) throws -> [String: Int] {
                 var result: [String: Int] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT CASE WHEN error IS NULL THEN step ELSE 'failed' END AS state, COUNT(*) AS n FROM \(table) GROUP BY state") {
@@ -419,12 +422,12 @@ public final class SQLiteJournal: JournalStore {
 
     /// Raw SQL, for tests that need to set up states no runner would write (a run left by a dead pid).
     func executeForTesting(_ sql: String) throws(JournalError) {
-        try write { db in try db.execute(sql: sql) }
+        try writeNow { db in try db.execute(sql: sql) }
     }
 
     // MARK: Access
 
-    private func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+    private func writeNow<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
             return try pool.write(body)
         } catch let error as JournalError {
@@ -434,7 +437,7 @@ public final class SQLiteJournal: JournalStore {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+    private func readNow<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
             return try pool.read(body)
         } catch let error as JournalError {
@@ -442,5 +445,26 @@ public final class SQLiteJournal: JournalStore {
         } catch {
             throw JournalError(.storage, "reading the journal \(path) failed: \(error)")
         }
+    }
+
+    /// `writeNow` on the journal's own thread. SQLite blocks (a commit with
+    /// `synchronous = FULL` waits for an fsync), and blocking one of Swift's
+    /// cooperative threads (one per core) stalls every other task of the run.
+    /// Not cancellable on purpose: a Ctrl-C that cancels the runner must still
+    /// get its last steps, and the pause, recorded.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JournalError) -> T {
+        try await onJournalQueue { () throws(JournalError) -> T in try self.writeNow(body) }
+    }
+
+    /// `readNow` on the journal's own thread (WAL reads do not wait for the writer, but still touch the disk).
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JournalError) -> T {
+        try await onJournalQueue { () throws(JournalError) -> T in try self.readNow(body) }
+    }
+
+    private func onJournalQueue<T: Sendable>(_ work: @escaping @Sendable () throws(JournalError) -> T) async throws(JournalError) -> T {
+        let result: Result<T, JournalError> = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: Result(catching: work)) }
+        }
+        return try result.get()
     }
 }
