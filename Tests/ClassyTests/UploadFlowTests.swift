@@ -171,4 +171,36 @@ final class UploadFlowTests: XCTestCase {
             XCTAssertEqual(stored, bytes)
         }
     }
+
+    /// Changes go to an append-only log, replayed on the next start (the
+    /// worker's kill -9 leaves a line torn at most, which is skipped), then
+    /// folded into state.json; ids are never handed out twice.
+    func testTheChangeLogSurvivesATornLastLineAndIsFoldedIntoTheStateOnRestart() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = try TestImages.png(width: 6, height: 4)
+        var first = 0
+        try await withSandbox({ $0.dataDirectory = dir }) { _, client in
+            first = try await client.uploadAsset(bytes, contentType: .png).asset.id
+        }
+        let log = dir.appendingPathComponent("changes.jsonl")
+        let logged = try String(contentsOf: log, encoding: .utf8)
+        XCTAssertTrue(logged.contains("\"id\":\(first)"), "the upload is in the change log")
+        let handle = try FileHandle(forWritingTo: log)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"asset\":{\"id\":99".utf8)) // a write cut short
+        try handle.close()
+
+        try await withSandbox({ $0.dataDirectory = dir }) { sandbox, client in
+            let asset = try await client.asset(first)
+            XCTAssertEqual(asset.state, "uploaded")
+            XCTAssertEqual(asset.size, bytes.count)
+            let second = try await client.uploadAsset(bytes, contentType: .png).asset.id
+            XCTAssertGreaterThan(second, first, "ids continue after the replayed ones")
+            let stored = await sandbox.objectBytes(assetID: first)
+            XCTAssertEqual(stored, bytes)
+        }
+        let state = try String(contentsOf: dir.appendingPathComponent("state.json"), encoding: .utf8)
+        XCTAssertTrue(state.contains("\"id\" : \(first)"), "the replayed log was folded into state.json")
+    }
 }
