@@ -173,6 +173,36 @@ final class BatchRunnerTests: XCTestCase {
         XCTAssertTrue(after.problems.first?.problem.contains("size is 12") == true)
     }
 
+    /// `verify` checks the attachments too: an eCard deleted, or a matching plan
+    /// pointed at another image, behind the worker's back.
+    func testVerifyDetectsAnECardAndAMatchingPlanChangedBehindTheWorkersBack() async throws {
+        try await sandbox.addMatchingPlan(id: 555, campaign: 1001)
+        let m = try manifest(Self.mixed + """
+
+              - role: sponsor
+                source: @sponsor-cogs.gif
+                matching_plan: 555
+            """)
+        let journal = try SQLiteJournal(path: folder.appendingPathComponent("journal.sqlite").path)
+        let summary = try await BatchRunner(manifest: m, journal: journal, client: client).run()
+        XCTAssertEqual(summary.done, 5, summary.failures.map(\.error).joined(separator: "; "))
+        let verifier = AssetVerifier(journal: journal, client: client)
+        let clean = try await verifier.verify()
+        XCTAssertEqual(clean.problems, [])
+
+        var cards: [ECard] = []
+        for try await card in client.eCards(campaignID: 1001) { cards.append(card) }
+        let deleted = try XCTUnwrap(cards.first?.id)
+        try await client.deleteECard(deleted)
+        let logo = try XCTUnwrap(summary.records.first { $0.type == nil && $0.contentType == "image/png" }?.id.classyID)
+        _ = try await client.setMatchingPlanAsset(planID: 555, assetID: logo)
+
+        let after = try await verifier.verify()
+        XCTAssertEqual(after.problems.count, 2, after.problems.map(\.problem).joined(separator: "; "))
+        XCTAssertTrue(after.problems.contains { $0.problem.contains("ecard \(deleted)") && $0.problem.contains("404") })
+        XCTAssertTrue(after.problems.contains { $0.problem.contains("matching plan 555 shows asset \(logo)") })
+    }
+
     func testASponsorImageIsSetOnItsDonationMatchingPlan() async throws {
         try await sandbox.addMatchingPlan(id: 555, campaign: 1001)
         let summary = try await runner(try manifest("""

@@ -11,7 +11,10 @@ public struct VerificationProblem: Sendable, Hashable, Encodable {
 
 /// `verify`: every asset the journal says is uploaded is fetched from the API
 /// and compared (state, size, content type); assets the API does not know are
-/// reported too. This is the count check the Klaviyo document recommends, per asset.
+/// reported too. This is the count check the Klaviyo document recommends, per
+/// asset. Then every eCard and donation-matching plan a job attached an image
+/// to is fetched and must still exist and show one of that job's assets
+/// (appeal sets have no fetch by id in the API reference; they are not checked).
 public struct AssetVerifier: Sendable {
     public let journal: any JournalStore
     public let client: ClassyClient
@@ -47,6 +50,41 @@ public struct AssetVerifier: Sendable {
                 report("cannot fetch: \(error)", unreachable: true)
             }
         }
+        problems += try await verifyAttachments()
         return (checked, problems)
+    }
+
+    /// The eCards and matching plans the journal says it attached images to.
+    func verifyAttachments() async throws(JournalError) -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        for key in Set(try await journal.allAssets().map(\.jobKey)).sorted() {
+            guard let job = try await journal.job(key: key), let text = job.attachedTo, let attachment = Attachment(text) else { continue }
+            let assetIDs = Set(job.items.compactMap(\.classyAssetID))
+            let source = job.plan.sourcePath
+            func report(_ assetID: Int?, _ text: String, unreachable: Bool = false) {
+                problems.append(VerificationProblem(assetID: assetID ?? assetIDs.min() ?? 0, source: source, problem: text, unreachable: unreachable))
+            }
+            do {
+                switch attachment {
+                case let .ecard(id, _):
+                    let card = try await client.eCard(id)
+                    if card.assetID.map(assetIDs.contains) != true {
+                        report(card.assetID, "eCard \(id) shows asset \(card.assetID.map(String.init) ?? "null"), not one this job uploaded")
+                    }
+                case let .matchingPlan(id, assetID):
+                    let plan = try await client.matchingPlan(id)
+                    if plan.assetID != assetID {
+                        report(assetID, "matching plan \(id) shows asset \(plan.assetID.map(String.init) ?? "null"), the worker set \(assetID)")
+                    }
+                case .appealSet:
+                    continue
+                }
+            } catch where error.code == .notFound {
+                report(nil, "the API does not know \(attachment) any more (404)")
+            } catch {
+                report(nil, "cannot fetch \(attachment): \(error)", unreachable: true)
+            }
+        }
+        return problems
     }
 }

@@ -194,7 +194,7 @@ public struct BatchRunner: Sendable {
             }
 
             guard await uploadGate.enter() else { throw JobFailure(item: nil, message: "paused", cancelled: true) }
-            let uploadedAndAttached: ([AssetRecord], String?)
+            let uploadedAndAttached: ([AssetRecord], Attachment?)
             do {
                 uploadedAndAttached = try await uploadAndAttach(job, items: state.items, processed: processed,
                                                                 existingECards: existingECards, summary: summary, onEvent: onEvent)
@@ -205,14 +205,14 @@ public struct BatchRunner: Sendable {
             }
             let (records, attachedTo) = uploadedAndAttached
             if let attachedTo {
-                try await journaled { try await journal.record(.attached(to: attachedTo), job: job.key) }
+                try await journaled { try await journal.record(.attached(to: attachedTo.description), job: job.key) }
             }
             try await journaled { try await journal.record(.done, job: job.key) }
             await summary.update {
                 $0.done += 1
                 $0.records += records
             }
-            onEvent(.finished(job: job, records: records, attachedTo: attachedTo))
+            onEvent(.finished(job: job, records: records, attachedTo: attachedTo?.description))
         } catch {
             if error.cancelled || Task.isCancelled {
                 // Paused: the journal holds the last step that completed; nothing to record.
@@ -236,7 +236,7 @@ public struct BatchRunner: Sendable {
     /// The network part of a job, done while holding an upload permit: every
     /// image through the pre-signed flow, then the attachment to its target.
     func uploadAndAttach(_ job: Job, items: [JournalItem], processed: ProcessedAsset, existingECards: [Int: [Int: ECard]],
-                         summary: SummaryBox, onEvent: @escaping @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> ([AssetRecord], String?) {
+                         summary: SummaryBox, onEvent: @escaping @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> ([AssetRecord], Attachment?) {
         try checkNotCancelled()
         let uploaded = try await uploadAll(items, of: processed, job: job, summary: summary, onEvent: onEvent)
         let parentID = uploaded.first?.asset.id
@@ -406,7 +406,7 @@ public struct BatchRunner: Sendable {
 
     /// Attaches the job's image to its target; nil when the role has nothing to attach to.
     func attach(_ job: Job, records: [AssetRecord], childTypes: [String?],
-                existingECards: [Int: [Int: ECard]]) async throws(JobFailure) -> String? {
+                existingECards: [Int: [Int: ECard]]) async throws(JobFailure) -> Attachment? {
         guard let which = job.attach, let position = which.position(childTypes: childTypes),
               position < records.count, let assetID = records[position].id.classyID
         else { return nil }
@@ -414,10 +414,13 @@ public struct BatchRunner: Sendable {
         case let .ecard(campaign, order, _):
             if let existing = existingECards[campaign]?[order], let cardID = existing.id {
                 let card = try await api(position) { try await client.updateECard(cardID, ECardInput(assetID: assetID, order: order)) }
-                return "ecard \(card.id ?? cardID) (updated)"
+                return .ecard(id: card.id ?? cardID, updated: true)
             }
             let card = try await api(position) { try await client.createECard(campaignID: campaign, ECardInput(assetID: assetID, order: order)) }
-            return "ecard \(card.id.map(String.init) ?? "?")"
+            guard let cardID = card.id else {
+                throw JobFailure(item: position, message: "POST /2.0/campaigns/\(campaign)/ecards answered an eCard without an id")
+            }
+            return .ecard(id: cardID, updated: false)
         case let .social(target):
             let appealSetID: Int
             switch target {
@@ -431,10 +434,10 @@ public struct BatchRunner: Sendable {
                 appealSetID = id
             }
             _ = try await api(position) { try await client.setAppealSetFacebookAsset(appealSetID: appealSetID, assetID: assetID) }
-            return "appeal_set \(appealSetID) facebook_asset_id=\(assetID)"
+            return .appealSet(id: appealSetID, facebookAssetID: assetID)
         case let .sponsor(plan):
             _ = try await api(position) { try await client.setMatchingPlanAsset(planID: plan, assetID: assetID) }
-            return "matching_plan \(plan) asset_id=\(assetID)"
+            return .matchingPlan(id: plan, assetID: assetID)
         case .logo, .asset:
             // The API reference documents no write of a campaign's logo_id (it
             // comes from the campaign theme); the uploaded ids are in the records.
