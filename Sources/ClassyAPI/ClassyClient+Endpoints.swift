@@ -72,6 +72,18 @@ extension ClassyClient {
         try decode(AppealSet.self, try await send(.GET, "/2.0/campaigns/\(campaignID)/appeal-set"), "GET /2.0/campaigns/\(campaignID)/appeal-set")
     }
 
+    /// `GET /2.0/appeal-set/{id}`.
+    public func appealSet(_ id: Int) async throws(ClassyAPIError) -> AppealSet {
+        try decode(AppealSet.self, try await send(.GET, "/2.0/appeal-set/\(id)"), "GET /2.0/appeal-set/\(id)")
+    }
+
+    /// `POST /2.0/campaigns/{id}/appeal-set` with the Facebook thumbnail asset
+    /// (a campaign has at most one appeal set; the API refuses a second).
+    public func createAppealSet(campaignID: Int, facebookAssetID: Int) async throws(ClassyAPIError) -> AppealSet {
+        let r = try await send(.POST, "/2.0/campaigns/\(campaignID)/appeal-set", json: Array("{\"facebook_asset_id\":\(facebookAssetID)}".utf8))
+        return try decode(AppealSet.self, r, "POST /2.0/campaigns/\(campaignID)/appeal-set")
+    }
+
     /// `PUT /2.0/appeal-set/{id}` setting the Facebook thumbnail asset.
     public func setAppealSetFacebookAsset(appealSetID: Int, assetID: Int) async throws(ClassyAPIError) -> AppealSet {
         let r = try await send(.PUT, "/2.0/appeal-set/\(appealSetID)", json: Array("{\"facebook_asset_id\":\(assetID)}".utf8))

@@ -33,7 +33,8 @@ struct APIHandlers {
         case (.campaignAppealSet(let id), "GET"):
             _ = try await existingCampaign(id)
             // Documented: 200 with empty values when none was created.
-            return Reply.json(render(await state.appealSet(campaign: id) ?? SandboxAppealSet(id: 0, campaignID: id), emptyID: true))
+            if let set = await state.appealSet(campaign: id) { return Reply.json(render(set)) }
+            return Reply.json(render(SandboxAppealSet(id: 0, campaignID: id), emptyID: true))
         case (.campaignAppealSet(let id), _): return try await saveAppealSet(campaign: id, existing: nil, request)
         case (.appealSet(let id), "GET"):
             guard let set = await state.appealSet(id) else { throw notFound("Appeal set") }

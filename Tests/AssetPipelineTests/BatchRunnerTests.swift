@@ -203,6 +203,40 @@ final class BatchRunnerTests: XCTestCase {
         XCTAssertTrue(after.problems.contains { $0.problem.contains("matching plan 555 shows asset \(logo)") })
     }
 
+    /// A social image for a campaign without an appeal set creates it with the
+    /// image; a later one updates that set; `verify` notices a set changed behind the worker's back.
+    func testASocialImageCreatesTheCampaignsAppealSetThenUpdatesIt() async throws {
+        let before = try await client.appealSet(campaignID: 1001)
+        XCTAssertNil(before.id.flatMap { $0 > 0 ? $0 : nil }, "the sandbox campaign starts without an appeal set")
+        let journal = try SQLiteJournal(path: folder.appendingPathComponent("journal.sqlite").path)
+        let first = try await BatchRunner(manifest: try manifest("""
+            jobs:
+              - role: social
+                source: @social-ladybird.jpg
+                campaign: 1001
+            """), journal: journal, client: client).run()
+        XCTAssertEqual(first.done, 1, first.failures.map(\.error).joined(separator: "; "))
+        let created = try await client.appealSet(campaignID: 1001)
+        let setID = try XCTUnwrap(created.id)
+        XCTAssertEqual(created.facebookAssetID, first.records.first?.id.classyID)
+
+        let second = try await BatchRunner(manifest: try manifest("""
+            jobs:
+              - role: social
+                source: @campaign-logo.png
+                campaign: 1001
+            """), journal: journal, client: client).run()
+        XCTAssertEqual(second.done, 1, second.failures.map(\.error).joined(separator: "; "))
+        let updated = try await client.appealSet(setID)
+        XCTAssertEqual(updated.facebookAssetID, second.records.first?.id.classyID, "the same set now shows the new image")
+
+        let verifier = AssetVerifier(journal: journal, client: client)
+        let report = try await verifier.verify()
+        // The first job's record says it set the older image: the set moved on, and verify says so.
+        XCTAssertEqual(report.problems.count, 1, report.problems.map(\.problem).joined(separator: "; "))
+        XCTAssertTrue(report.problems.first?.problem.contains("appeal set \(setID) shows facebook_asset_id") == true)
+    }
+
     func testASponsorImageIsSetOnItsDonationMatchingPlan() async throws {
         try await sandbox.addMatchingPlan(id: 555, campaign: 1001)
         let summary = try await runner(try manifest("""

@@ -12,9 +12,8 @@ public struct VerificationProblem: Sendable, Hashable, Encodable {
 /// `verify`: every asset the journal says is uploaded is fetched from the API
 /// and compared (state, size, content type); assets the API does not know are
 /// reported too. This is the count check the Klaviyo document recommends, per
-/// asset. Then every eCard and donation-matching plan a job attached an image
-/// to is fetched and must still exist and show one of that job's assets
-/// (appeal sets have no fetch by id in the API reference; they are not checked).
+/// asset. Then every eCard, appeal set and donation-matching plan a job
+/// attached an image to is fetched and must still exist and show that job's image.
 public struct AssetVerifier: Sendable {
     public let journal: any JournalStore
     public let client: ClassyClient
@@ -54,7 +53,7 @@ public struct AssetVerifier: Sendable {
         return (checked, problems)
     }
 
-    /// The eCards and matching plans the journal says it attached images to.
+    /// The eCards, appeal sets and matching plans the journal says it attached images to.
     func verifyAttachments() async throws(JournalError) -> [VerificationProblem] {
         var problems: [VerificationProblem] = []
         for key in Set(try await journal.allAssets().map(\.jobKey)).sorted() {
@@ -76,8 +75,11 @@ public struct AssetVerifier: Sendable {
                     if plan.assetID != assetID {
                         report(assetID, "matching plan \(id) shows asset \(plan.assetID.map(String.init) ?? "null"), the worker set \(assetID)")
                     }
-                case .appealSet:
-                    continue
+                case let .appealSet(id, assetID):
+                    let set = try await client.appealSet(id)
+                    if set.facebookAssetID != assetID {
+                        report(assetID, "appeal set \(id) shows facebook_asset_id \(set.facebookAssetID.map(String.init) ?? "null"), the worker set \(assetID)")
+                    }
                 }
             } catch where error.code == .notFound {
                 report(nil, "the API does not know \(attachment) any more (404)")

@@ -427,11 +427,22 @@ public struct BatchRunner: Sendable {
             case let .appealSet(id):
                 appealSetID = id
             case let .campaign(campaign):
-                let set = try await api(position) { try await client.appealSet(campaignID: campaign) }
-                guard let id = set.id, id > 0 else {
-                    throw JobFailure(item: position, message: "campaign \(campaign) has no appeal set to attach the image to")
+                // The API answers 200 with no id when the campaign has no appeal set yet:
+                // create it with the image (a concurrent job may have just done so: then update it).
+                if let id = try await existingAppealSetID(campaign: campaign, position: position) {
+                    appealSetID = id
+                } else {
+                    do throws(JobFailure) {
+                        let created = try await api(position) { try await client.createAppealSet(campaignID: campaign, facebookAssetID: assetID) }
+                        if let id = created.id, id > 0 { return .appealSet(id: id, facebookAssetID: assetID) }
+                    } catch where !error.cancelled {
+                        // Fall through to the update below when the set exists now.
+                    }
+                    guard let id = try await existingAppealSetID(campaign: campaign, position: position) else {
+                        throw JobFailure(item: position, message: "campaign \(campaign) has no appeal set and creating one failed")
+                    }
+                    appealSetID = id
                 }
-                appealSetID = id
             }
             _ = try await api(position) { try await client.setAppealSetFacebookAsset(appealSetID: appealSetID, assetID: assetID) }
             return .appealSet(id: appealSetID, facebookAssetID: assetID)
@@ -443,6 +454,13 @@ public struct BatchRunner: Sendable {
             // comes from the campaign theme); the uploaded ids are in the records.
             return nil
         }
+    }
+
+    /// The campaign's appeal set, nil when it has none yet.
+    func existingAppealSetID(campaign: Int, position: Int) async throws(JobFailure) -> Int? {
+        let set = try await api(position) { try await client.appealSet(campaignID: campaign) }
+        guard let id = set.id, id > 0 else { return nil }
+        return id
     }
 
     // MARK: - Error plumbing
