@@ -27,7 +27,17 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Without credentials: a fault for the local sandbox, NAME=VALUE as `asset-worker sandbox --fault` (repeatable; for benchmarks and demos).", valueName: "NAME=VALUE"))
     var sandboxFault: [String] = []
 
+    @Flag(inversion: .prefixedNo,
+          help: "Send the image's content type with POST /2.0/assets/url so the pre-signed URL signs it (not in the documented body: turn it off if the API refuses the field).")
+    var contentTypeHint = true
+
     var journalPath: String { stateDir + "/journal.sqlite" }
+
+    var clientOptions: ClassyClient.Options {
+        var options = ClassyClient.Options()
+        options.sendContentTypeHint = contentTypeHint
+        return options
+    }
     var sandboxData: String { stateDir + "/sandbox" }
 }
 
@@ -61,7 +71,7 @@ enum Workspace {
             } catch {
                 throw CLIFailure(status: ExitStatus.usage, message: error.description)
             }
-            return Connection(client: ClassyClient(configuration: configuration, logger: logger), sandbox: nil,
+            return Connection(client: ClassyClient(configuration: configuration, options: options.clientOptions, logger: logger), sandbox: nil,
                               description: "Classy API at \(configuration.baseURL)")
         }
         try FileManager.default.createDirectory(atPath: options.stateDir, withIntermediateDirectories: true)
@@ -85,7 +95,7 @@ enum Workspace {
         let client = ClassyClient(
             configuration: ClassyConfiguration(baseURL: sandbox.baseURL, clientID: sandbox.clientID,
                                                clientSecret: sandbox.clientSecret, memberID: options.memberID ?? 1),
-            logger: logger)
+            options: options.clientOptions, logger: logger)
         return Connection(client: client, sandbox: sandbox,
                           description: "no Classy credentials configured: using the local sandbox at \(sandbox.baseURL) (data in \(options.sandboxData))")
     }
