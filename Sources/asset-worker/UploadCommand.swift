@@ -4,6 +4,7 @@ import ClassyAPI
 import Dispatch
 import Foundation
 import Imaging
+import Logging
 
 /// `asset-worker upload MANIFEST` or `asset-worker upload IMAGE --campaign N --role R ...`.
 struct UploadCommand: AsyncParsableCommand {
@@ -156,52 +157,102 @@ struct UploadSession {
     }
 }
 
-/// Progress for people (a line per job, a summary table) or machines (JSON lines).
+/// Progress for people or machines: on a terminal, a line per job under a
+/// redrawn progress bar; otherwise (a pipe, a CI log, a service) swift-log
+/// lines with the job's facts as metadata; with `--json`, the records as JSON
+/// lines. A summary table closes every run but a `--json` one.
 final class ProgressReporter: Sendable {
+    enum Style {
+        case terminal, log, json
+    }
+
     let total: Int
-    let json: Bool
+    let style: Style
     let started = Date()
-    /// On a terminal a bar is redrawn under the job lines; in a pipe or a log only lines are written.
-    let isTerminal = isatty(STDOUT_FILENO) == 1
+    private let logger: Logger
     private let counter = LockedCounter()
     private let uploadedBytes = LockedCounter()
     private let uploadedImages = LockedCounter()
 
     init(total: Int, json: Bool) {
         self.total = total
-        self.json = json
+        self.style = json ? .json : isatty(STDOUT_FILENO) == 1 ? .terminal : .log
+        var logger = Logger(label: "asset-worker") { label in StreamLogHandler.standardOutput(label: label) }
+        logger.logLevel = .info
+        self.logger = logger
     }
 
+    var json: Bool { style == .json }
+
+    /// Events come from concurrent jobs; one at a time keeps the bar and the lines whole.
+    private let outputLock = NSLock()
+
     func report(_ event: BatchEvent) {
-        if isTerminal, !json { print("\r\u{1B}[K", terminator: "") }
-        defer { if isTerminal, !json { drawBar() } }
+        outputLock.withLock { write(event) }
+    }
+
+    private func write(_ event: BatchEvent) {
+        if style == .terminal { print("\r\u{1B}[K", terminator: "") }
+        defer { if style == .terminal { drawBar() } }
         switch event {
         case .started:
-            if !json { print("\(total) job(s)") }
+            switch style {
+            case .terminal: print("\(total) job(s)")
+            case .log: logger.info("batch started", metadata: ["jobs": "\(total)"])
+            case .json: break
+            }
         case let .uploaded(_, record):
             _ = uploadedBytes.add(record.size)
             _ = uploadedImages.add(1)
-            if json { JSONLine.print(record) }
+            if style == .json { JSONLine.print(record) }
         case .processed:
             break
         case let .skipped(job, reason):
             let n = counter.increment()
-            if !json { print("[\(n)/\(total)] \(job.role.name) \(job.source): already uploaded (\(reason))") }
+            switch style {
+            case .terminal: print("[\(n)/\(total)] \(job.role.name) \(job.source): already uploaded (\(reason))")
+            case .log: logger.info("job already uploaded", metadata: metadata(job, n).merging(["reason": "\(reason)"]) { $1 })
+            case .json: break
+            }
         case let .finished(job, records, attachedTo):
             let n = counter.increment()
-            if !json {
-                let ids = records.compactMap { $0.id.classyID }.map(String.init).joined(separator: ", ")
+            let ids = records.compactMap { $0.id.classyID }.map(String.init)
+            switch style {
+            case .terminal:
                 let attached = attachedTo.map { ", attached to \($0)" } ?? ""
-                let elapsed = Date().timeIntervalSince(started)
-                let eta = n < total ? String(format: ", ETA %.0fs", elapsed / Double(n) * Double(total - n)) : ""
-                print("[\(n)/\(total)] \(job.role.name) \(job.source): assets \(ids)\(attached)\(eta)")
+                let eta = n < total ? String(format: ", ETA %.0fs", etaSeconds(done: n)) : ""
+                print("[\(n)/\(total)] \(job.role.name) \(job.source): assets \(ids.joined(separator: ", "))\(attached)\(eta)")
+            case .log:
+                var fields = metadata(job, n)
+                fields["assets"] = "\(ids.joined(separator: ","))"
+                if let attachedTo { fields["attached"] = "\(attachedTo)" }
+                fields["eta_s"] = "\(Int(etaSeconds(done: n).rounded()))"
+                logger.info("job done", metadata: fields)
+            case .json: break
             }
         case let .failed(job, error):
             let n = counter.increment()
-            StandardError.print("[\(n)/\(total)] \(job.role.name) \(job.source) (manifest line \(job.line)) failed: \(error)")
+            if style == .log {
+                logger.error("job failed", metadata: metadata(job, n).merging(["line": "\(job.line)", "error": "\(error)"]) { $1 })
+            } else {
+                StandardError.print("[\(n)/\(total)] \(job.role.name) \(job.source) (manifest line \(job.line)) failed: \(error)")
+            }
         case let .abandoned(job, assetID, reason):
-            if !json { print("    \(job.source): pending asset \(assetID) abandoned (\(reason)); recorded in the journal") }
+            switch style {
+            case .terminal: print("    \(job.source): pending asset \(assetID) abandoned (\(reason)); recorded in the journal")
+            case .log: logger.warning("pending asset abandoned, recorded in the journal",
+                                      metadata: ["source": "\(job.source)", "asset_id": "\(assetID)", "reason": "\(reason)"])
+            case .json: break
+            }
         }
+    }
+
+    private func metadata(_ job: Job, _ n: Int) -> Logger.Metadata {
+        ["job": "\(n)/\(total)", "role": "\(job.role.name)", "source": "\(job.source)"]
+    }
+
+    private func etaSeconds(done: Int) -> Double {
+        done >= total ? 0 : Date().timeIntervalSince(started) / Double(done) * Double(total - done)
     }
 
     /// `[=====     ] 12/40 jobs, 31 images, 18.2 MB, 9.1 images/s, ETA 14s`
@@ -219,8 +270,8 @@ final class ProgressReporter: Sendable {
     }
 
     func finish(_ summary: BatchSummary) {
-        if isTerminal, !json { print("") }
-        guard !json else { return }
+        if style == .terminal { print("") }
+        guard style != .json else { return }
         let seconds = Date().timeIntervalSince(started)
         print("")
         func row(_ name: String, _ value: String) -> String {
