@@ -28,7 +28,6 @@ extension PixelBuffer {
         let kernel = ((try? path.resolved()) ?? .automatic).geometryPath
         let w = Int32(width), h = Int32(height), c = Int32(channels), e = Int32(exif)
         return PixelBuffer(width: outWidth, height: outHeight, layout: layout) { out in
-            HugePageHint.advise(out)
             let target = UncheckedSendable(out.baseAddress!.assumingMemoryBound(to: UInt8.self))
             bytes.withUnsafeBufferPointer { input in
                 let source = UncheckedSendable(input.baseAddress!)
@@ -87,10 +86,12 @@ extension ResamplePath {
 /// write: for a 72 MB image that is ~18,000 faults, several times the cost
 /// of moving the pixels (NumPy does the same, which is part of why OpenCV's
 /// rotations look fast). Only a hint: ignored where THP is off.
+@usableFromInline
 enum HugePageHint {
     /// Below this the faults are cheap next to the work.
-    private static let threshold = 4 << 20
+    @usableFromInline static let threshold = 4 << 20
 
+    @usableFromInline
     static func advise(_ buffer: UnsafeMutableRawBufferPointer) {
         #if os(Linux)
         guard buffer.count >= threshold, let base = buffer.baseAddress else { return }

@@ -121,7 +121,6 @@ struct BicubicRotation {
         let c = layout.channels
         let kernel = path.geometryPath
         return PixelBuffer(width: size.width, height: size.height, layout: layout) { out in
-            HugePageHint.advise(out)
             let target = UncheckedSendable(out.baseAddress!.assumingMemoryBound(to: UInt8.self))
             input.bytes.withUnsafeBufferPointer { src in
                 Self.weights.withUnsafeBufferPointer { table in
