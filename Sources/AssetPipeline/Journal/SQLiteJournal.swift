@@ -34,7 +34,12 @@ public final class SQLiteJournal: JournalStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            try Self.migrator.migrate(pool)
+            // Only a journal that needs it is migrated: migrating takes the write lock,
+            // and `status` opened beside a starting `upload` should not compete for it.
+            let migrator = Self.migrator
+            if try !pool.read({ db in try migrator.hasCompletedMigrations(db) }) {
+                try migrator.migrate(pool)
+            }
         } catch {
             throw JournalError(.storage, "cannot open the journal \(path): \(error)")
         }
