@@ -209,24 +209,18 @@ final class BatchRunnerTests: XCTestCase {
         let before = try await client.appealSet(campaignID: 1001)
         XCTAssertNil(before.id.flatMap { $0 > 0 ? $0 : nil }, "the sandbox campaign starts without an appeal set")
         let journal = try SQLiteJournal(path: folder.appendingPathComponent("journal.sqlite").path)
-        let first = try await BatchRunner(manifest: try manifest("""
-            jobs:
-              - role: social
-                source: @social-ladybird.jpg
-                campaign: 1001
-            """), journal: journal, client: client).run()
-        XCTAssertEqual(first.done, 1, first.failures.map(\.error).joined(separator: "; "))
+        func uploadSocialImage(_ source: String) async throws -> BatchSummary {
+            let summary = try await BatchRunner(manifest: try manifest("jobs:\n  - role: social\n    source: @\(source)\n    campaign: 1001\n"),
+                                                journal: journal, client: client).run()
+            XCTAssertEqual(summary.done, 1, summary.failures.map(\.error).joined(separator: "; "))
+            return summary
+        }
+        let first = try await uploadSocialImage("social-ladybird.jpg")
         let created = try await client.appealSet(campaignID: 1001)
         let setID = try XCTUnwrap(created.id)
         XCTAssertEqual(created.facebookAssetID, first.records.first?.id.classyID)
 
-        let second = try await BatchRunner(manifest: try manifest("""
-            jobs:
-              - role: social
-                source: @campaign-logo.png
-                campaign: 1001
-            """), journal: journal, client: client).run()
-        XCTAssertEqual(second.done, 1, second.failures.map(\.error).joined(separator: "; "))
+        let second = try await uploadSocialImage("campaign-logo.png")
         let updated = try await client.appealSet(setID)
         XCTAssertEqual(updated.facebookAssetID, second.records.first?.id.classyID, "the same set now shows the new image")
 
