@@ -10,7 +10,8 @@
 # (`asset-worker process`, one process per core), for the processing alone.
 #
 # Read the ratios, not the seconds (shared, noisy machines):
-#   - images/s at 20 ms / images/s at 0 ms near 1: the run does not wait on the network;
+#   - images/s at 20 ms / images/s at 0 ms near 1: the run does not wait on the network
+#     (also over the steady state alone, without the start-up and the tail);
 #   - cores busy (worker + sandbox) near the core count: the run is bound by the CPU;
 #   - processing CPU-s / worker CPU-s: how much of the worker's CPU is the
 #     processing (the rest is uploading ~290 MB: MD5, HTTP, the journal).
@@ -39,6 +40,17 @@ PY
 make_manifest 200 "$WORK/ecards-200.yml"
 make_manifest 400 "$WORK/ecards-400.yml"
 
+# Prefixes each output line with the seconds since the first one, so the rate
+# between the 10th and the 90th percentile of finished jobs (the steady state,
+# without start-up and tail latency) can be read off the "job done" lines.
+STAMP='
+import sys, time
+t0 = None
+for line in sys.stdin:
+    now = time.monotonic()
+    t0 = t0 or now
+    sys.stdout.write(f"{now - t0:.4f} {line}")
+'
 RESULTS="$WORK/results.tsv"
 : > "$RESULTS"
 run() { # eCards latency-ms
@@ -53,7 +65,8 @@ run() { # eCards latency-ms
     read -r -a before < <(cut -d' ' -f14,15 "/proc/$sandbox/stat")
     CLASSY_API_URL=$url CLASSY_CLIENT_ID=$id CLASSY_CLIENT_SECRET=$secret CLASSY_MEMBER_ID=1 \
         /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" \
-        "$BIN" upload "$WORK/ecards-$1.yml" --state-dir "$WORK/state" --jobs "$JOBS" > "$WORK/out" 2>&1
+        stdbuf -oL "$BIN" upload "$WORK/ecards-$1.yml" --state-dir "$WORK/state" --jobs "$JOBS" 2>&1 \
+        | python3 -c "$STAMP" > "$WORK/out"
     read -r -a after < <(cut -d' ' -f14,15 "/proc/$sandbox/stat")
     kill "$sandbox"; wait "$sandbox" 2>/dev/null || true
     local ticks sandbox_cpu wall user sys rss images processing
@@ -62,11 +75,18 @@ run() { # eCards latency-ms
     read -r wall user sys rss < "$WORK/time"
     images=$(grep -Eo "uploaded [0-9]+ image" "$WORK/out" | grep -Eo "[0-9]+")
     processing=$(grep -Eo "processing: [0-9.]+ CPU-s" "$WORK/out" | grep -Eo "[0-9.]+")
-    printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$2" "$wall" "$user" "$sys" "$rss" "$images" "$processing" "$sandbox_cpu" | tee -a "$RESULTS"
+    steady=$(python3 - "$WORK/out" <<'PY'
+import sys
+done = [float(line.split(" ", 1)[0]) for line in open(sys.argv[1]) if line.rstrip().endswith("job done")]
+lo, hi = len(done) // 10, len(done) * 9 // 10
+print(f"{(hi - lo) / (done[hi - 1] - done[lo]):.2f}" if hi - 1 > lo else "nan")
+PY
+)
+    printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$2" "$wall" "$user" "$sys" "$rss" "$images" "$processing" "$sandbox_cpu" "$steady" | tee -a "$RESULTS"
 }
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); jobs in flight $JOBS"
-printf "ecards\tlatency_ms\twall_s\tworker_user_s\tworker_sys_s\tworker_peak_rss_kb\timages\tprocessing_cpu_s\tsandbox_cpu_s\n"
+printf "ecards\tlatency_ms\twall_s\tworker_user_s\tworker_sys_s\tworker_peak_rss_kb\timages\tprocessing_cpu_s\tsandbox_cpu_s\tsteady_jobs_per_s\n"
 for _ in $(seq "$ROUNDS"); do
     run 200 20
     run 200 0
@@ -97,15 +117,20 @@ def stats(ecards, latency):
     busy = [(w + float(r[8])) / float(r[2]) for w, r in zip(worker, sel)]
     share = [float(r[7]) / w for w, r in zip(worker, sel)]
     rss = [int(r[5]) / 1024 for r in sel]
-    return rate, busy, share, rss
-r20, b20, s20, m20 = stats(200, 20)
-r0, b0, s0, m0 = stats(200, 0)
-_, _, _, m400 = stats(400, 20)
+    steady = [float(r[9]) for r in sel]
+    return rate, busy, share, rss, steady
+r20, b20, s20, m20, st20 = stats(200, 20)
+r0, b0, s0, m0, st0 = stats(200, 0)
+_, _, _, m400, _ = stats(400, 20)
 ratios = [a / b for a, b in zip(r20, r0)]
+steady_ratios = [a / b for a, b in zip(st20, st0)]
 for name, r, b, s, m in (("20 ms", r20, b20, s20, m20), (" 0 ms", r0, b0, s0, m0)):
     print(f"200 eCards, {name}: {statistics.median(r):.1f} images/s (median of {len(r)}), {statistics.median(b):.2f} of {cores} cores busy "
           f"(worker + sandbox), processing {statistics.median(s):.0%} of the worker's CPU, worker peak RSS {max(m):.0f} MiB")
 print(f"20 ms / 0 ms throughput, per round: {', '.join(f'{x:.2f}' for x in ratios)} (median {statistics.median(ratios):.2f})")
+print(f"steady state (10th to 90th percentile of finished jobs): {statistics.median(st20):.1f} eCards/s at 20 ms, "
+      f"{statistics.median(st0):.1f} at 0 ms; ratio per round {', '.join(f'{x:.2f}' for x in steady_ratios)} "
+      f"(median {statistics.median(steady_ratios):.2f})")
 print(f"worker peak RSS: 200 eCards {max(m20):.0f} MiB, 400 eCards {max(m400):.0f} MiB")
 print(f"eCards/s with uploads (20 ms) / eCards/s of the processing alone: {statistics.median(r20) / 2 / (200 / processing_only):.2f}")
 PY
