@@ -308,4 +308,42 @@ final class ManifestTests: XCTestCase {
             XCTAssertTrue(problems.contains { $0.message.contains("`thumbnails` is not used by role 'ecard'") })
         }
     }
+
+    /// A batch built in Swift is the same batch as the documented YAML: same jobs, same keys.
+    func testABatchBuiltInCodeIsTheSameAsTheManifestFile() throws {
+        let fromFile = try Manifest.load(path: write(Self.fullExample))
+        let logo = "TestImages/campaign-logo.png"
+        let fromCode = try Manifest.build([
+            JobSpec(source: logo, target: .logo(campaign: 1001), thumbnails: [PixelSize(width: 100, height: 100), PixelSize(width: 150, height: 150)], memberID: 42),
+            JobSpec(source: "TestImages/ecard-landscape-exif6.jpg", target: .ecard(campaign: 1001, order: 1), memberID: 42),
+            JobSpec(source: "TestImages/social-ladybird.jpg", target: .social(.appealSet(77)), memberID: 42),
+            JobSpec(source: "TestImages/sponsor-cogs.gif", target: .sponsor(matchingPlan: 555), thumbnails: [PixelSize(width: 200, height: 200)], memberID: 42),
+            JobSpec(source: logo, target: .asset, actions: [
+                .thumbnails([PixelSize(width: 100, height: 100)], fit: .contain), .crop(x: 0, y: 0, width: 50, height: 50),
+                .scale(width: 300, height: nil), .rotate(degrees: 90),
+            ], format: .png, memberID: 42),
+        ], workingDirectory: folder.path)
+        XCTAssertEqual(fromCode.jobs.map(\.key), fromFile.jobs.map(\.key))
+        XCTAssertEqual(fromCode.jobs.map(\.actions), fromFile.jobs.map(\.actions))
+        XCTAssertEqual(fromCode.jobs.map(\.line), [1, 2, 3, 4, 5], "a job's line is its position in the list")
+        XCTAssertNil(fromCode.path)
+    }
+
+    /// Problems in a batch built in code name the job by its position, all at once.
+    func testABatchBuiltInCodeReportsEveryProblemByJobPosition() throws {
+        let specs = [
+            JobSpec(source: "TestImages/campaign-logo.png", target: .logo(campaign: 1001)),
+            JobSpec(source: "TestImages/ecard-landscape-exif6.jpg", target: .ecard(campaign: 1001, order: 1)),
+            JobSpec(source: "TestImages/no-such-file.png", target: .asset),
+            JobSpec(source: "TestImages/social-ladybird.jpg", target: .ecard(campaign: 1001, order: 1)),
+            JobSpec(source: "TestImages/campaign-logo.png", target: .ecard(campaign: 1001, order: 2), thumbnails: [PixelSize(width: 10, height: 10)]),
+        ]
+        XCTAssertThrowsError(try Manifest.build(specs, workingDirectory: folder.path)) { error in
+            let error = error as! ManifestError
+            XCTAssertEqual(error.code, .invalid)
+            XCTAssertEqual(error.origin, "code")
+            XCTAssertEqual(Set(error.problems.map(\.line)), [3, 4, 5], error.description)
+            XCTAssertTrue(error.problems.contains { $0.line == 4 && $0.message.contains("(job 2)") }, error.description)
+        }
+    }
 }
