@@ -346,4 +346,13 @@ final class ManifestTests: XCTestCase {
             XCTAssertTrue(error.problems.contains { $0.line == 4 && $0.message.contains("(job 2)") }, error.description)
         }
     }
+
+    /// Sources are quoted, so any file name a user has survives the trip through YAML.
+    func testABatchBuiltInCodeTakesAnyFileName() throws {
+        let name = "we\"ird: #name, [x] {y} \\ ✓\n.png"
+        let path = folder.appendingPathComponent(name).path
+        try FileManager.default.copyItem(atPath: Self.testImages.appendingPathComponent("campaign-logo.png").path, toPath: path)
+        let manifest = try Manifest.build([JobSpec(source: path, target: .asset)], workingDirectory: "/")
+        XCTAssertEqual(manifest.jobs.first?.source, path)
+    }
 }
