@@ -197,17 +197,11 @@ public struct BatchRunner: Sendable {
                 throw JobFailure(item: nil, message: "the journal lost job \(job.key.prefix(12))")
             }
 
-            guard await uploadGate.enter() else { throw JobFailure(item: nil, message: "paused", cancelled: true) }
-            let uploadedAndAttached: ([AssetRecord], Attachment?)
-            do {
-                uploadedAndAttached = try await uploadAndAttach(job, items: state.items, processed: processed,
-                                                                existingECards: existingECards, summary: summary, onEvent: onEvent)
-                await uploadGate.leave()
-            } catch {
-                await uploadGate.leave()
-                throw error
+            let uploaded = try await uploadGate.withPermit { () async throws(JobFailure) -> ([AssetRecord], Attachment?) in
+                try await uploadAndAttach(job, items: state.items, processed: processed,
+                                          existingECards: existingECards, summary: summary, onEvent: onEvent)
             }
-            let (records, attachedTo) = uploadedAndAttached
+            guard let (records, attachedTo) = uploaded else { throw JobFailure(item: nil, message: "paused", cancelled: true) }
             if let attachedTo {
                 try await journaled { try await journal.record(.attached(to: attachedTo.description), job: job.key) }
             }
@@ -364,8 +358,7 @@ public struct BatchRunner: Sendable {
                     // One pending asset requested at a time per job: a kill between the API
                     // creating one and the journal writing its id loses that id (no API call
                     // lists pending assets), and this keeps it to one per job in flight.
-                    guard await pendingCreation.enter() else { throw JobFailure(item: position, message: "paused", cancelled: true) }
-                    do {
+                    let created = try await pendingCreation.withPermit { () async throws(JobFailure) -> PresignedAsset in
                         let issuedAt = Date()
                         let created = try await api(position) { try await client.createAssetURL(memberID: job.memberID, contentType: contentType) }
                         try await journaled {
@@ -373,12 +366,10 @@ public struct BatchRunner: Sendable {
                                                                      issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(900),
                                                                      replacing: "its pre-signed URL expired"), job: job.key)
                         }
-                        pending = created
-                        await pendingCreation.leave()
-                    } catch {
-                        await pendingCreation.leave()
-                        throw error
+                        return created
                     }
+                    guard let created else { throw JobFailure(item: position, message: "paused", cancelled: true) }
+                    pending = created
                 }
                 let outcome = try await api(position) { try await client.putObject(bytes, to: pending!, contentType: contentType) }
                 switch outcome {
