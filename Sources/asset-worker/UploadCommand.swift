@@ -161,7 +161,7 @@ struct UploadSession {
 /// redrawn progress bar; otherwise (a pipe, a CI log, a service) swift-log
 /// lines with the job's facts as metadata; with `--json`, the records as JSON
 /// lines. A summary table closes every run but a `--json` one.
-final class ProgressReporter: Sendable {
+final class ProgressReporter: @unchecked Sendable {
     enum Style {
         case terminal, log, json
     }
@@ -170,9 +170,10 @@ final class ProgressReporter: Sendable {
     let style: Style
     let started = Date()
     private let logger: Logger
-    private let counter = LockedCounter()
-    private let uploadedBytes = LockedCounter()
-    private let uploadedImages = LockedCounter()
+    // Guarded by `outputLock`, like the output itself.
+    private var jobsReported = 0
+    private var uploadedBytes = 0
+    private var uploadedImages = 0
 
     init(total: Int, json: Bool) {
         self.total = total
@@ -184,7 +185,8 @@ final class ProgressReporter: Sendable {
 
     var json: Bool { style == .json }
 
-    /// Events come from concurrent jobs; one at a time keeps the bar and the lines whole.
+    /// Events come from concurrent jobs; one at a time keeps the bar and the
+    /// lines whole, and guards the counts above.
     private let outputLock = NSLock()
 
     func report(_ event: BatchEvent) {
@@ -202,20 +204,20 @@ final class ProgressReporter: Sendable {
             case .json: break
             }
         case let .uploaded(_, record):
-            _ = uploadedBytes.add(record.size)
-            _ = uploadedImages.add(1)
+            uploadedBytes += record.size
+            uploadedImages += 1
             if style == .json { JSONLine.print(record) }
         case .processed:
             break
         case let .skipped(job, reason):
-            let n = counter.increment()
+            let n = nextJob()
             switch style {
             case .terminal: print("[\(n)/\(total)] \(job.role.name) \(job.source): already uploaded (\(reason))")
             case .log: logger.info("job already uploaded", metadata: metadata(job, n).merging(["reason": "\(reason)"]) { $1 })
             case .json: break
             }
         case let .finished(job, records, attachedTo):
-            let n = counter.increment()
+            let n = nextJob()
             let ids = records.compactMap { $0.id.classyID }.map(String.init)
             switch style {
             case .terminal:
@@ -231,7 +233,7 @@ final class ProgressReporter: Sendable {
             case .json: break
             }
         case let .failed(job, error):
-            let n = counter.increment()
+            let n = nextJob()
             if style == .log {
                 logger.error("job failed", metadata: metadata(job, n).merging(["line": "\(job.line)", "error": "\(error)"]) { $1 })
             } else {
@@ -247,6 +249,11 @@ final class ProgressReporter: Sendable {
         }
     }
 
+    private func nextJob() -> Int {
+        jobsReported += 1
+        return jobsReported
+    }
+
     private func metadata(_ job: Job, _ n: Int) -> Logger.Metadata {
         ["job": "\(n)/\(total)", "role": "\(job.role.name)", "source": "\(job.source)"]
     }
@@ -257,15 +264,15 @@ final class ProgressReporter: Sendable {
 
     /// `[=====     ] 12/40 jobs, 31 images, 18.2 MB, 9.1 images/s, ETA 14s`
     private func drawBar() {
-        let done = counter.value
-        let images = uploadedImages.value
+        let done = jobsReported
+        let images = uploadedImages
         let elapsed = max(0.001, Date().timeIntervalSince(started))
         let width = 24
         let filled = total == 0 ? width : width * done / total
         let eta = done == 0 || done >= total ? "" : String(format: ", ETA %.0fs", elapsed / Double(done) * Double(total - done))
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
         print(String(format: "[%@] %d/%d jobs, %d images, %.1f MB, %.1f images/s%@", bar, done, total, images,
-                     Double(uploadedBytes.value) / 1e6, Double(images) / elapsed, eta), terminator: "")
+                     Double(uploadedBytes) / 1e6, Double(images) / elapsed, eta), terminator: "")
         fflush(nil)
     }
 
@@ -286,24 +293,6 @@ final class ProgressReporter: Sendable {
         print(String(format: "processing: %.1f CPU-s on %d thread(s)", summary.processingCPUSeconds,
                      ProcessInfo.processInfo.activeProcessorCount))
     }
-}
-
-/// A counter shared by concurrent event callbacks.
-final class LockedCounter: @unchecked Sendable {
-    // Guarded by `lock`.
-    private var count = 0
-    private let lock = NSLock()
-
-    func increment() -> Int { add(1) }
-
-    func add(_ amount: Int) -> Int {
-        lock.withLock {
-            count += amount
-            return count
-        }
-    }
-
-    var value: Int { lock.withLock { count } }
 }
 
 /// `asset-worker resume`: continues every unfinished job of the journal, by
