@@ -76,13 +76,7 @@ struct BenchCommand: ParsableCommand {
             let options = DecodeOptions(jpegShrink: JPEGShrink(rawValue: shrink)!, keepColorProfile: false)
             task = { () throws(ImagingError) in _ = try ImageDecoder.decode(bytes, options: options) }
         case .encode:
-            let image: Image
-            do {
-                image = try ImageDecoder.decode(bytes)
-            } catch {
-                printError(error)
-                throw ExitCode(ExitStatus.dataError)
-            }
+            let image = try decodedOrExit(bytes)
             let target = format ?? image.sourceFormat ?? .png
             var options = EncodeOptions()
             options.jpeg.quality = quality
@@ -98,13 +92,7 @@ struct BenchCommand: ParsableCommand {
             guard actions.count == 1, let action = actions.first else {
                 throw ValidationError("--stage op times exactly one action (--thumbnails, --crop, --scale or --rotate)")
             }
-            let image: Image
-            do {
-                image = try ImageDecoder.decode(bytes)
-            } catch {
-                printError(error)
-                throw ExitCode(ExitStatus.dataError)
-            }
+            let image = try decodedOrExit(bytes)
             let processing = ProcessingOptions(filter: actionFlags.filter, threads: threads)
             let hasAlpha = (format ?? image.sourceFormat ?? .png) != .jpeg
             task = { () throws(ImagingError) in _ = try image.applying(action, outputHasAlpha: hasAlpha, options: processing) }
@@ -135,6 +123,16 @@ struct BenchCommand: ParsableCommand {
         } else {
             print(String(format: "%@ %@: median %.3f ms, min %.3f, max %.3f, cpu %.3f ms/iteration, n=%d",
                          stage.rawValue, file, result.median_ms, result.min_ms, result.max_ms, result.cpu_ms, result.n))
+        }
+    }
+
+    /// The source decoded once, outside the timing; a refused file exits 65.
+    private func decodedOrExit(_ bytes: [UInt8]) throws -> Image {
+        do {
+            return try ImageDecoder.decode(bytes)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitStatus.dataError)
         }
     }
 
