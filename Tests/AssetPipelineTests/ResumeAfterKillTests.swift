@@ -38,16 +38,8 @@ final class ResumeAfterKillTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pause-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        var configuration = SandboxConfiguration()
-        configuration.faults.latencyMilliseconds = 40
-        let sandbox = try await ClassySandbox.start(configuration)
+        let (sandbox, environment) = try await startSandbox(latencyMilliseconds: 40)
         defer { Task { await sandbox.stop() } }
-        try await sandbox.addCampaign(SandboxCampaign(id: 1001, name: "Pause test"))
-        var environment = ProcessInfo.processInfo.environment
-        environment["CLASSY_API_URL"] = sandbox.baseURL
-        environment["CLASSY_CLIENT_ID"] = sandbox.clientID
-        environment["CLASSY_CLIENT_SECRET"] = sandbox.clientSecret
-        environment["CLASSY_MEMBER_ID"] = "5"
         let images = Self.projectRoot.appendingPathComponent("TestImages").path
         let manifest = folder.appendingPathComponent("m.yml").path
         try """
@@ -97,15 +89,27 @@ final class ResumeAfterKillTests: XCTestCase {
         XCTAssertEqual(items.count, 4 + 3)
     }
 
+    /// A sandbox with campaign 1001 and added latency (so a run is still going when
+    /// it is interrupted), and the environment that points the worker at it.
+    private func startSandbox(latencyMilliseconds: Int) async throws -> (RunningSandbox, [String: String]) {
+        var configuration = SandboxConfiguration()
+        configuration.faults.latencyMilliseconds = latencyMilliseconds
+        let sandbox = try await ClassySandbox.start(configuration)
+        try await sandbox.addCampaign(SandboxCampaign(id: 1001, name: "Interrupted runs"))
+        var environment = ProcessInfo.processInfo.environment
+        environment["CLASSY_API_URL"] = sandbox.baseURL
+        environment["CLASSY_CLIENT_ID"] = sandbox.clientID
+        environment["CLASSY_CLIENT_SECRET"] = sandbox.clientSecret
+        environment["CLASSY_MEMBER_ID"] = "5"
+        return (sandbox, environment)
+    }
+
     private func killAndResume(binary: URL, seed: UInt64) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(seed)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        var configuration = SandboxConfiguration()
-        configuration.faults.latencyMilliseconds = 20
-        let sandbox = try await ClassySandbox.start(configuration)
+        let (sandbox, environment) = try await startSandbox(latencyMilliseconds: 20)
         defer { Task { await sandbox.stop() } }
-        try await sandbox.addCampaign(SandboxCampaign(id: 1001, name: "Kill test"))
 
         let images = Self.projectRoot.appendingPathComponent("TestImages").path
         let manifest = folder.appendingPathComponent("manifest.yml").path
@@ -130,11 +134,6 @@ final class ResumeAfterKillTests: XCTestCase {
         """.write(toFile: manifest, atomically: true, encoding: .utf8)
         let expectedImages = 3 + 2 + 2 + 2
 
-        var environment = ProcessInfo.processInfo.environment
-        environment["CLASSY_API_URL"] = sandbox.baseURL
-        environment["CLASSY_CLIENT_ID"] = sandbox.clientID
-        environment["CLASSY_CLIENT_SECRET"] = sandbox.clientSecret
-        environment["CLASSY_MEMBER_ID"] = "5"
         let arguments = ["upload", manifest, "--state-dir", folder.appendingPathComponent("state").path, "--jobs", "2"]
 
         var random = SplitMix64(seed: seed)
