@@ -68,19 +68,23 @@ final class SandboxPersistence {
         defer { flock(fd, LOCK_UN) }
         var snapshot = SandboxState.Snapshot()
         do {
-            if let data = try? Data(contentsOf: stateFile) {
-                snapshot = try JSONDecoder().decode(SandboxState.Snapshot.self, from: data)
+            let saved = try? Data(contentsOf: stateFile)
+            if let saved {
+                snapshot = try JSONDecoder().decode(SandboxState.Snapshot.self, from: saved)
             }
-            if let data = try? Data(contentsOf: URL(fileURLWithPath: logPath)) {
-                let decoder = JSONDecoder()
-                for line in data.split(separator: UInt8(ascii: "\n")) {
-                    guard let change = try? decoder.decode(SandboxChange.self, from: line) else { continue }
-                    snapshot.apply(change)
-                }
+            let log = (try? Data(contentsOf: URL(fileURLWithPath: logPath))) ?? Data()
+            let decoder = JSONDecoder()
+            for line in log.split(separator: UInt8(ascii: "\n")) {
+                guard let change = try? decoder.decode(SandboxChange.self, from: line) else { continue }
+                snapshot.apply(change)
             }
-            let pretty = JSONEncoder()
-            pretty.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try pretty.encode(snapshot).write(to: stateFile, options: .atomic)
+            // Nothing to fold in: leave state.json as it is (a `status` or `verify` opens the
+            // sandbox too, and should not rewrite a large file for nothing).
+            if saved == nil || !log.isEmpty {
+                let pretty = JSONEncoder()
+                pretty.outputFormatting = [.sortedKeys, .prettyPrinted]
+                try pretty.encode(snapshot).write(to: stateFile, options: .atomic)
+            }
         } catch {
             close(fd)
             throw error
