@@ -427,14 +427,15 @@ public struct BatchRunner: Sendable {
                 if let id = try await existingAppealSetID(campaign: campaign, position: position) {
                     appealSetID = id
                 } else {
+                    var refusal = "the API answered without an id"
                     do throws(JobFailure) {
                         let created = try await api(position) { try await client.createAppealSet(campaignID: campaign, facebookAssetID: assetID) }
                         if let id = created.id, id > 0 { return .appealSet(id: id, facebookAssetID: assetID) }
                     } catch where !error.cancelled {
-                        // Fall through to the update below when the set exists now.
+                        refusal = error.message // kept for the message below; the set may exist by now
                     }
                     guard let id = try await existingAppealSetID(campaign: campaign, position: position) else {
-                        throw JobFailure(item: position, message: "campaign \(campaign) has no appeal set and creating one failed")
+                        throw JobFailure(item: position, message: "campaign \(campaign) has no appeal set and creating one failed: \(refusal)")
                     }
                     appealSetID = id
                 }

@@ -86,7 +86,7 @@ extension Manifest {
     public static func build(_ jobs: [JobSpec], workingDirectory: String = FileManager.default.currentDirectoryPath,
                              limits: DecodeLimits = .default) throws(ManifestError) -> Manifest {
         // Job i is on line i + 2 of the text (after `jobs:`), so lines map back to positions.
-        let text = "jobs:\n" + jobs.map { "  - \($0.flowYAML)\n" }.joined()
+        let text = jobs.isEmpty ? "jobs: []\n" : "jobs:\n" + jobs.map { "  - \($0.flowYAML)\n" }.joined()
         let position = { (line: Int) in max(0, line - 1) }
         do {
             var manifest = try ManifestLoader(limits: limits).parse(text, baseDirectory: workingDirectory, origin: "code")
