@@ -13,4 +13,4 @@ bash scripts/setup.sh
 swift build -c release --product asset-worker 2>&1 | grep -E "error:|Build complete" || true
 [ -x .build/release/asset-worker ] || { echo "build failed" >&2; exit 1; }
 
-exec .build/release/asset-worker upload TestImages/campaign-1001.yml "$@"
+exec .build/release/asset-worker upload TestImages/campaign-1001.yml --sandbox "$@"

@@ -9,71 +9,131 @@ public struct UploadResult: Sendable, Hashable {
     public var abandonedAssetIDs: [Int]
     /// PUTs sent to the object store, retries included.
     public var storeAttempts: Int
+    /// Pending assets possibly created without an answer (see `UploadCheckpoint.pendingPossiblyOrphaned`).
+    public var possiblyOrphaned: Int = 0
+}
+
+/// Why the upload engine stopped.
+public struct UploadError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// The API or the store failed (after the retry budget).
+        case api(ClassyAPIError)
+        /// The caller could not persist a checkpoint; nothing more was sent.
+        case checkpointFailed(String)
+        /// The flow itself gave up (every URL expired, creations kept failing).
+        case gaveUp(UploadStateMachine.Failure)
+    }
+
+    public var kind: Kind
+    /// Pending assets this upload created and left behind, including the one in use when it failed.
+    public var abandonedAssetIDs: [Int]
+    /// Pending assets possibly created without an answer.
+    public var possiblyOrphaned: Int
+
+    public var description: String {
+        switch kind {
+        case let .api(error): error.description
+        case let .checkpointFailed(message): "checkpoint not persisted: \(message)"
+        case let .gaveUp(.urlsKeptExpiring(ids)): "every pre-signed URL expired before use; abandoned pending assets: \(ids)"
+        case let .gaveUp(.creationKeptFailing(n)): "POST /2.0/assets/url kept getting no answer (\(n) pending asset(s) possibly left)"
+        case let .gaveUp(.unexpected(event, state)): "upload flow: \(event) in state \(state)"
+        }
+    }
+
+    /// The same failure as the client's error type, for callers without a journal.
+    public var apiError: ClassyAPIError {
+        var error: ClassyAPIError
+        switch kind {
+        case let .api(e): error = e
+        case .checkpointFailed: error = ClassyAPIError(.configuration, message: description, request: "checkpoint")
+        case .gaveUp: error = ClassyAPIError(.urlExpired, status: 403, message: description, request: "POST /2.0/assets/url")
+        }
+        error.pendingAssetIDs = abandonedAssetIDs
+        error.possiblyOrphanedPendingAssets = possiblyOrphaned
+        return error
+    }
 }
 
 extension ClassyClient {
     /// create pending asset → PUT the bytes to the pre-signed URL → mark
-    /// uploaded → fetch and check the record. The URL is asked for right
-    /// before the PUT, and again (a new pending asset) if the store says it expired.
+    /// uploaded → check the record. The URL is asked for right before the PUT,
+    /// and again (a new pending asset) if the store says it expired.
+    /// This is `upload(_:contentType:memberID:from:checkpoint:)` without persistence.
     public func uploadAsset(_ bytes: [UInt8], contentType: ImageContentType, memberID: Int? = nil) async throws(ClassyAPIError) -> UploadResult {
+        do {
+            return try await upload(bytes, contentType: contentType, memberID: memberID) { _ in }
+        } catch {
+            throw error.apiError
+        }
+    }
+
+    /// The one upload engine: `UploadStateMachine` driven against the API and
+    /// the store. It starts from `progress` (what a journal kept from an earlier
+    /// run) and hands every `UploadCheckpoint` to `checkpoint` before the next
+    /// request, so a caller that persists them can stop at any moment and resume.
+    /// `createPendingAsset` replaces `createAssetURL` (a runner puts a gate around it).
+    public func upload(_ bytes: [UInt8], contentType: ImageContentType, memberID: Int? = nil,
+                       from progress: UploadProgress = .notStarted,
+                       createPendingAsset: (@Sendable () async throws(ClassyAPIError) -> PresignedAsset)? = nil,
+                       checkpoint: (UploadCheckpoint) async throws -> Void) async throws(UploadError) -> UploadResult {
         let digest = Insecure.MD5.hash(data: bytes)
         let md5Base64 = Data(digest).base64EncodedString()
         let md5Hex = digest.map { String(format: "%02x", $0) }.joined()
-        var abandoned: [Int] = []
+        var machine = UploadStateMachine(resumingFrom: progress, maxURLRequests: options.maxURLRequests)
         var storeAttempts = 0
-        for _ in 0..<max(1, options.maxURLRequests) {
-            let pending: PresignedAsset
-            do { pending = try await createAssetURL(memberID: memberID, contentType: contentType) } catch {
-                var e = error
-                e.pendingAssetIDs = abandoned
-                throw e
+        func failure(_ kind: UploadError.Kind) -> UploadError {
+            var left = machine.abandoned
+            if case let .pending(asset, _) = machine.state { left.append(asset.id) }
+            return UploadError(kind: kind, abandonedAssetIDs: left, possiblyOrphaned: machine.possiblyOrphaned)
+        }
+        while true {
+            let command = machine.nextCommand
+            switch command {
+            case let .finish(asset):
+                return UploadResult(asset: asset, abandonedAssetIDs: machine.abandoned, storeAttempts: storeAttempts,
+                                    possiblyOrphaned: machine.possiblyOrphaned)
+            case let .fail(reason):
+                throw failure(.gaveUp(reason))
+            default:
+                break
             }
-            let outcome: PutOutcome
-            do {
-                outcome = try await put(bytes, to: pending, contentType: contentType, md5Base64: md5Base64, md5Hex: md5Hex, attempts: &storeAttempts)
-                if outcome == .stored {
-                    let record = try await confirmUploaded(pending.id, size: bytes.count, contentType: contentType)
-                    return UploadResult(asset: record, abandonedAssetIDs: abandoned, storeAttempts: storeAttempts)
+            let event: UploadStateMachine.Event
+            do throws(ClassyAPIError) {
+                switch command {
+                case .createPendingAsset:
+                    let issuedAt = Date()
+                    do throws(ClassyAPIError) {
+                        let created = if let createPendingAsset { try await createPendingAsset() }
+                            else { try await createAssetURL(memberID: memberID, contentType: contentType) }
+                        event = .created(created, issuedAt: issuedAt)
+                    } catch where error.code == .ambiguous {
+                        event = .creationInDoubt
+                    }
+                case let .put(pending):
+                    let outcome = try await put(bytes, to: pending, contentType: contentType, md5Base64: md5Base64, md5Hex: md5Hex,
+                                                attempts: &storeAttempts)
+                    if outcome == .expired {
+                        logger.warning("pre-signed URL expired; abandoning the pending asset and asking for a new one",
+                                       metadata: ["asset_id": "\(pending.id)"])
+                    }
+                    event = outcome == .stored ? .stored : .expired
+                case let .confirm(id):
+                    event = .confirmed(try await confirmUploaded(id, size: bytes.count, contentType: contentType))
+                case let .fetch(id):
+                    event = .confirmed(try await asset(id))
+                case .finish, .fail:
+                    preconditionFailure("handled above")
                 }
             } catch {
-                var e = error
-                e.pendingAssetIDs = abandoned + [pending.id]
-                throw e
+                throw failure(.api(error))
             }
-            switch outcome {
-            case .stored:
-                continue
-            case .expired:
-                logger.warning("pre-signed URL expired; abandoning the pending asset and asking for a new one", metadata: ["asset_id": "\(pending.id)"])
-                abandoned.append(pending.id)
+            if let due = machine.apply(event) {
+                do { try await checkpoint(due) } catch { throw failure(.checkpointFailed("\(error)")) }
             }
         }
-        var e = ClassyAPIError(.urlExpired, status: 403,
-                               message: "every pre-signed URL expired before use; abandoned pending assets: \(abandoned)",
-                               request: "POST /2.0/assets/url")
-        e.pendingAssetIDs = abandoned
-        throw e
     }
 
     enum PutOutcome { case stored, expired }
-
-    /// What one step-by-step PUT to the store gave.
-    public enum StoreOutcome: Sendable, Hashable {
-        /// The bytes are stored (and the ETag, when the store sent one, is their MD5).
-        case stored
-        /// The pre-signed URL had expired: ask for a new pending asset.
-        case expired
-    }
-
-    /// The PUT of the upload flow on its own (with the same retries and checks),
-    /// for a runner that journals each step: create pending asset, PUT, confirm.
-    public func putObject(_ bytes: [UInt8], to pending: PresignedAsset, contentType: ImageContentType) async throws(ClassyAPIError) -> StoreOutcome {
-        let digest = Insecure.MD5.hash(data: bytes)
-        var attempts = 0
-        let outcome = try await put(bytes, to: pending, contentType: contentType, md5Base64: Data(digest).base64EncodedString(),
-                                    md5Hex: digest.map { String(format: "%02x", $0) }.joined(), attempts: &attempts)
-        return outcome == .stored ? .stored : .expired
-    }
 
     /// Marks a stored asset uploaded and checks that its state, size and content
     /// type agree with what was sent. The API answers the PUT with the whole
@@ -100,6 +160,7 @@ extension ClassyClient {
         let label = "PUT \(redactedURL(pending.presignedPutURL)) (asset \(pending.id))"
         var rng = SystemRandomNumberGenerator()
         var attempt = 0
+        let started = ContinuousClock.now
         while true {
             attempts += 1
             // Content-Length comes from the body (AHC sets it for a byte buffer).
@@ -129,12 +190,13 @@ extension ClassyClient {
             } catch {
                 failure = ClassyAPIError(.transport, message: describeTransport(error), request: label)
             }
-            guard attempt + 1 < options.retry.maxAttempts else {
+            let delay = options.retry.backoff(attempt: attempt, using: &rng)
+            guard !Task.isCancelled, options.retry.allowsRetry(afterAttempt: attempt, elapsed: ContinuousClock.now - started, delay: delay) else {
                 failure.message += " (after \(attempt + 1) attempts; pending asset \(pending.id) left unused)"
                 throw failure
             }
             logger.warning("retrying the upload", metadata: ["asset_id": "\(pending.id)", "attempt": "\(attempt + 1)", "error": "\(failure.code)"])
-            try await sleep(options.retry.backoff(attempt: attempt, using: &rng), label)
+            try await sleep(delay, label)
             attempt += 1
         }
     }

@@ -23,6 +23,10 @@ public struct ClassyAPIError: Error, Sendable, Hashable, CustomStringConvertible
         public static let verificationFailed = Code(raw: "verificationFailed")
         /// Pre-signed URLs kept expiring before they could be used.
         public static let urlExpired = Code(raw: "urlExpired")
+        /// A request that is not safe to repeat (a `POST` that creates something) was
+        /// sent and no answer came back: the API may or may not have carried it out.
+        /// The caller looks the effect up before calling again (see `BatchRunner`).
+        public static let ambiguous = Code(raw: "ambiguous")
     }
 
     public var code: Code
@@ -35,6 +39,10 @@ public struct ClassyAPIError: Error, Sendable, Hashable, CustomStringConvertible
     /// For a failed upload: every pending asset it created and left behind
     /// (expired URLs and the one in use when it failed), so the caller can record them.
     public var pendingAssetIDs: [Int] = []
+    /// Pending assets the API may have created although no answer said so (a
+    /// `POST /2.0/assets/url` whose answer was lost): they cannot be looked up,
+    /// only counted.
+    public var possiblyOrphanedPendingAssets = 0
 
     public init(_ code: Code, status: Int? = nil, message: String, request: String) {
         self.code = code

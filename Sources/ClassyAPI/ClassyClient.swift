@@ -9,6 +9,7 @@ import NIOHTTP1
 public final class ClassyClient: Sendable {
     public struct Options: Sendable {
         public var retry: RetryPolicy = .default
+        /// The deadline of one attempt (an upload of a large image included).
         public var requestTimeout: TimeAmount = .seconds(60)
         /// Send `content_type` with `POST /2.0/assets/url` so the pre-signed URL
         /// can sign it. Not in the documented body; the sandbox uses it.
@@ -34,6 +35,10 @@ public final class ClassyClient: Sendable {
         var configuration = HTTPClient.Configuration.singletonConfiguration
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(10)
+        // A server that accepts the connection and never answers: give up on
+        // the attempt after this long without a byte (the retry budget decides
+        // whether to try again), not after the whole request deadline.
+        configuration.timeout.read = .seconds(20)
         // AsyncHTTPClient keeps 8 connections per host by default; a batch with 8
         // jobs in flight uploads an original and its children at once, and the
         // API and the store may share a host (the sandbox), so 8 made requests queue.
@@ -69,9 +74,15 @@ public final class ClassyClient: Sendable {
     }
 
     /// Sends an authenticated API request and returns the 2xx answer. Retries
-    /// 500/502/503/504 and connection failures; on a 401 refreshes the token once.
-    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: [UInt8]? = nil) async throws(ClassyAPIError) -> RawResponse {
+    /// 500/502/503/504 and connection failures within the retry budget; on a 401
+    /// refreshes the token once. A request that is not `idempotent` (a `POST`
+    /// that creates something) is repeated after a lost answer only when the
+    /// failure happened before it was sent; otherwise it fails as `.ambiguous`,
+    /// so the caller can look the effect up instead of doing it twice.
+    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: [UInt8]? = nil,
+              idempotent: Bool? = nil) async throws(ClassyAPIError) -> RawResponse {
         let label = "\(method.rawValue) \(path)"
+        let repeatable = idempotent ?? (method != .POST)
         var url = configuration.baseURL + path
         if !query.isEmpty {
             url += "?" + query.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
@@ -79,6 +90,7 @@ public final class ClassyClient: Sendable {
         var attempt = 0
         var refreshed = false
         var rng = SystemRandomNumberGenerator()
+        let started = ContinuousClock.now
         while true {
             let token = try await tokens.token()
             try await wrapCancellation(label) { try await self.limiter.acquire() }
@@ -89,10 +101,15 @@ public final class ClassyClient: Sendable {
                 response = try await execute(method, url: url, headers: headers, body: json)
             } catch {
                 await limiter.release()
-                guard attempt + 1 < options.retry.maxAttempts else {
-                    throw ClassyAPIError(.transport, message: "\(describeTransport(error))", request: label)
+                if Task.isCancelled { throw ClassyAPIError(.transport, message: "cancelled", request: label) }
+                if !repeatable && !TransportFailure.happenedBeforeSending(error) {
+                    throw ClassyAPIError(.ambiguous, message: "no answer (\(describeTransport(error))); the API may have carried it out",
+                                         request: label)
                 }
                 let delay = options.retry.backoff(attempt: attempt, using: &rng)
+                guard options.retry.allowsRetry(afterAttempt: attempt, elapsed: ContinuousClock.now - started, delay: delay) else {
+                    throw ClassyAPIError(.transport, message: "\(describeTransport(error)) (gave up after \(attempt + 1) attempt(s) in \(ContinuousClock.now - started))", request: label)
+                }
                 logger.warning("retrying after a connection failure", metadata: ["request": "\(label)", "attempt": "\(attempt + 1)"])
                 try await sleep(delay, label)
                 attempt += 1
@@ -106,13 +123,16 @@ public final class ClassyClient: Sendable {
                 logger.info("access token refused; refreshing once", metadata: ["request": "\(label)"])
                 await tokens.invalidate(token)
                 refreshed = true
-            case let s where RetryPolicy.isRetryable(status: s) && attempt + 1 < options.retry.maxAttempts:
+            case let s where RetryPolicy.isRetryable(status: s):
                 var delay = options.retry.backoff(attempt: attempt, using: &rng)
                 if let asked = RetryPolicy.serverRequestedDelay(headers: response.headers, status: s) {
                     guard asked <= options.retry.maxServerWait else {
                         throw ClassyAPIError.forStatus(s, message: "server asked to wait \(asked), more than allowed", request: label)
                     }
                     delay = max(delay, asked)
+                }
+                guard options.retry.allowsRetry(afterAttempt: attempt, elapsed: ContinuousClock.now - started, delay: delay) else {
+                    throw ClassyAPIError.forStatus(s, message: apiMessage(response.body), request: label)
                 }
                 logger.warning("retrying", metadata: ["request": "\(label)", "status": "\(s)", "attempt": "\(attempt + 1)", "delay": "\(delay)"])
                 try await sleep(delay, label)
@@ -164,6 +184,7 @@ struct TokenFetcher: Sendable {
             .map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
         var rng = SystemRandomNumberGenerator()
         var attempt = 0
+        let started = ContinuousClock.now
         while true {
             var req = HTTPClientRequest(url: configuration.baseURL + "/oauth2/auth")
             req.method = .POST
@@ -180,8 +201,8 @@ struct TokenFetcher: Sendable {
                 body = Array(try await res.body.collect(upTo: 1 << 20).readableBytesView)
             } catch {
                 status = -1
-                if attempt + 1 >= retry.maxAttempts {
-                    throw ClassyAPIError(.transport, message: describeTransport(error), request: label)
+                if Task.isCancelled || !retry.allowsRetry(afterAttempt: attempt, elapsed: ContinuousClock.now - started, delay: .zero) {
+                    throw ClassyAPIError(.authentication, message: "the token endpoint did not answer: \(describeTransport(error))", request: label)
                 }
             }
             if status == 200 {
@@ -192,11 +213,12 @@ struct TokenFetcher: Sendable {
                 logger.debug("obtained an access token", metadata: ["expires_in": "\(a.expires_in)"])
                 return AccessToken(value: a.access_token, expiresIn: a.expires_in, obtainedAt: .now)
             }
-            guard status == -1 || (RetryPolicy.isRetryable(status: status) && attempt + 1 < retry.maxAttempts) else {
-                throw ClassyAPIError(.authentication, status: status, message: apiMessage(body), request: label)
-            }
             var delay = retry.backoff(attempt: attempt, using: &rng)
             if let asked = RetryPolicy.serverRequestedDelay(headers: headers, status: status) { delay = max(delay, min(asked, retry.maxServerWait)) }
+            guard status == -1 || RetryPolicy.isRetryable(status: status),
+                  retry.allowsRetry(afterAttempt: attempt, elapsed: ContinuousClock.now - started, delay: delay) else {
+                throw ClassyAPIError(.authentication, status: status == -1 ? nil : status, message: status == -1 ? "the token endpoint did not answer" : apiMessage(body), request: label)
+            }
             do { try await Task.sleep(for: delay) } catch { throw ClassyAPIError(.transport, message: "cancelled", request: label) }
             attempt += 1
         }
@@ -235,4 +257,17 @@ func formEncode(_ s: String) -> String {
         }
     }
     return out
+}
+
+/// Which transport failures certainly happened before the request left:
+/// only those are safe to repeat for a request that creates something.
+enum TransportFailure {
+    static func happenedBeforeSending(_ error: any Error) -> Bool {
+        if let e = error as? HTTPClientError, e == .connectTimeout { return true }
+        if let e = error as? ChannelError, case .connectTimeout = e { return true }
+        // A refused connection reaches us as NIOPosix's connection error (a type this
+        // module does not link), named in its description.
+        let text = String(describing: error)
+        return text.contains("NIOConnectionError") || text.contains("connect(descriptor") || text.contains("Connection refused")
+    }
 }

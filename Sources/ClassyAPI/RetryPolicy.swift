@@ -2,19 +2,33 @@ import Foundation
 
 /// When and how long to wait before trying again. Only 500, 502, 503, 504 and
 /// connection failures are retried; 4xx never are (Classy: "Do not repeat request").
+///
+/// The budget is a time, not a count: an outage shorter than `budget` fails
+/// nothing (a count of 6 quick retries used to give up on a 2 s outage), and a
+/// call that cannot succeed still gives up after `budget` plus one request timeout.
 public struct RetryPolicy: Sendable {
+    /// A cap on attempts inside the budget (a safety net; the budget decides first).
     public var maxAttempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
     /// Longest wait a `Retry-After` or `X-RateLimit-Reset` may impose before giving up.
     public var maxServerWait: Duration
+    /// How long one call may keep retrying, from its first attempt.
+    public var budget: Duration
 
-    public init(maxAttempts: Int = 6, baseDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(20),
-                maxServerWait: Duration = .seconds(120)) {
+    public init(maxAttempts: Int = 100, baseDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(5),
+                maxServerWait: Duration = .seconds(120), budget: Duration = .seconds(30)) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.maxServerWait = maxServerWait
+        self.budget = budget
+    }
+
+    /// Whether another attempt may start after `attempt` failed ones, waiting
+    /// `delay` first, for a call that started `elapsed` ago.
+    public func allowsRetry(afterAttempt attempt: Int, elapsed: Duration, delay: Duration) -> Bool {
+        attempt + 1 < maxAttempts && elapsed + delay < budget
     }
 
     public static let `default` = RetryPolicy()

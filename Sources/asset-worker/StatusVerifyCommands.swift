@@ -22,6 +22,8 @@ struct StatusCommand: AsyncParsableCommand {
         var activeRun: String?
         var paused: Bool
         var abandonedPendingAssets: Int
+        /// Pending assets the API may have created without an answer (cannot be listed).
+        var possiblyOrphanedPendingAssets: Int
         var failures: [Failure]
 
         struct Failure: Encodable {
@@ -50,6 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
             lastSuccessfulUpload: status.lastSuccessfulUpload.map(ClassyDate.format),
             activeRun: status.activeRun.map { "pid \($0.pid) on \($0.host) since \(ClassyDate.format($0.startedAt))" },
             paused: status.paused, abandonedPendingAssets: status.abandonedCount,
+            possiblyOrphanedPendingAssets: status.possiblyOrphanedCount,
             failures: status.failures.map {
                 Report.Failure(role: $0.role, target: $0.target, source: $0.sourcePath, error: $0.error, at: ClassyDate.format($0.at))
             })
@@ -63,6 +66,7 @@ struct StatusCommand: AsyncParsableCommand {
         print("Images: " + status.itemCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         print("Last successful upload: \(report.lastSuccessfulUpload ?? "never")")
         print("Abandoned pending assets (recorded): \(status.abandonedCount)")
+        print("Pending assets possibly left by lost answers (not listable): \(status.possiblyOrphanedCount)")
         for failure in report.failures {
             print("FAILED \(failure.role) \(failure.target) \(failure.source) at \(failure.at): \(failure.error)")
         }
@@ -96,12 +100,12 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let connection: Connection
         do {
-            connection = try await Workspace.connect(workspace)
+            connection = try await Workspace.connect(workspace, needsMember: false)
         } catch let failure as CLIFailure {
             StandardError.print("asset-worker verify: \(failure.message)")
             throw ExitCode(failure.status)
         }
-        if !json { print("asset-worker verify: \(connection.description)") }
+        StandardError.print("asset-worker verify: \(connection.description)")
         let checked: Int
         let problems: [VerificationProblem]
         do {
@@ -116,7 +120,7 @@ struct VerifyCommand: AsyncParsableCommand {
         for problem in problems {
             if json { JSONLine.print(problem) } else { print("MISMATCH asset \(problem.assetID) (\(problem.source)): \(problem.problem)") }
         }
-        if !json { print("Checked \(checked) recorded asset(s): \(problems.isEmpty ? "all agree with the API" : "\(problems.count) problem(s)")") }
+        if !json { StandardError.print("Checked \(checked) recorded asset(s): \(problems.isEmpty ? "all agree with the API" : "\(problems.count) problem(s)")") }
         if unreachable { throw ExitCode(ExitStatus.unavailable) }
         if !problems.isEmpty { throw ExitCode(ExitStatus.dataError) }
     }

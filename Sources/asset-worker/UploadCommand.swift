@@ -106,21 +106,21 @@ struct UploadSession {
             StandardError.print("asset-worker upload: \(failure.message)")
             throw ExitCode(failure.status)
         }
-        print("asset-worker upload: \(connection.description)")
-        fflush(nil) // the first line says where the upload goes, before any error below it
+        // Messages go to stderr, so `--json` leaves stdout to the records alone.
+        StandardError.print("asset-worker upload: \(connection.description)")
 
-        let journal: SQLiteJournal
+        let journal: any JournalStore
         do {
             try FileManager.default.createDirectory(atPath: workspace.stateDir, withIntermediateDirectories: true)
-            journal = try SQLiteJournal(path: workspace.journalPath)
+            journal = KillPointJournal.wrapping(try SQLiteJournal(path: workspace.journalPath))
         } catch {
             await connection.close()
-            StandardError.print("asset-worker upload: cannot open the journal \(workspace.journalPath): \(error)")
+            StandardError.print("asset-worker upload: \(error)")
             throw ExitCode(ExitStatus.ioError)
         }
 
         let runner = BatchRunner(manifest: manifest, journal: journal, client: connection.client,
-                                 options: BatchOptions(jobsInFlight: jobs, manifestPath: manifestPath))
+                                 options: BatchOptions(jobsInFlight: jobs, manifestPath: manifestPath, target: connection.target))
         let progress = ProgressReporter(total: manifest.jobs.count, json: json)
         let runTask = Task { () throws(BatchError) -> BatchSummary in
             try await runner.run { event in progress.report(event) }
@@ -141,8 +141,7 @@ struct UploadSession {
         case let .failure(anyError):
             let error = anyError as? BatchError ?? BatchError(.service, "\(anyError)")
             StandardError.print("asset-worker upload: \(error.message)")
-            throw ExitCode(error.code == .ecardLimit ? ExitStatus.dataError
-                : error.code == .busy ? ExitStatus.temporaryFailure : ExitStatus.unavailable)
+            throw ExitCode(ExitStatus.of(error))
         case let .success(summary):
             progress.finish(summary)
             if summary.paused {
@@ -150,9 +149,7 @@ struct UploadSession {
                 StandardError.print("Paused. Nothing is lost: run `\(again)` again (or `asset-worker resume`) to continue.")
                 throw ExitCode(ExitStatus.temporaryFailure)
             }
-            if summary.failed > 0 {
-                throw ExitCode(summary.failedOnData == summary.failed ? ExitStatus.dataError : ExitStatus.unavailable)
-            }
+            if let status = ExitStatus.of(summary) { throw ExitCode(status) }
         }
     }
 }

@@ -24,7 +24,10 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(help: "A NAME=value file with the CLASSY_* settings; must not be readable by others (chmod 600).")
     var config: String?
 
-    @Option(help: ArgumentHelp("Without credentials: a fault for the local sandbox, NAME=VALUE as `asset-worker sandbox --fault` (repeatable; for benchmarks and demos).", valueName: "NAME=VALUE"))
+    @Flag(help: "Upload to the built-in local sandbox (data in STATE-DIR/sandbox) instead of the Classy API. Without it, missing credentials are an error, never a silent switch to the sandbox.")
+    var sandbox = false
+
+    @Option(help: ArgumentHelp("With --sandbox: a fault for the local sandbox, NAME=VALUE as `asset-worker sandbox --fault` (repeatable; for benchmarks and demos).", valueName: "NAME=VALUE"))
     var sandboxFault: [String] = []
 
     @Flag(inversion: .prefixedNo,
@@ -46,6 +49,8 @@ struct Connection {
     var client: ClassyClient
     var sandbox: RunningSandbox?
     var description: String
+    /// What the journal is bound to.
+    var target: APITarget
 
     func close() async {
         await sandbox?.stop()
@@ -53,27 +58,45 @@ struct Connection {
 }
 
 enum Workspace {
-    /// The configured Classy API, or a local sandbox when no credentials are configured.
+    /// The credentials' variables, in the order a message names them.
+    static let credentialVariables = ["CLASSY_CLIENT_ID", "CLASSY_CLIENT_SECRET", "CLASSY_MEMBER_ID"]
+
+    /// The configured Classy API, or with `--sandbox` the built-in local sandbox.
+    /// Incomplete credentials are refused (exit 64) naming what is missing: a job
+    /// that lost one variable must fail, not "succeed" against a local emulator.
     /// `campaigns` are created in the sandbox so eCards and appeal sets have somewhere to go.
-    static func connect(_ options: WorkspaceOptions, campaigns: [Int] = [], matchingPlans: [Int] = []) async throws -> Connection {
-        let environment = ProcessInfo.processInfo.environment
-        let hasCredentials = options.clientID != nil || environment["CLASSY_CLIENT_ID"].map { !$0.isEmpty } == true
-            || options.config != nil
+    static func connect(_ options: WorkspaceOptions, campaigns: [Int] = [], matchingPlans: [Int] = [],
+                        needsMember: Bool = true) async throws -> Connection {
         var logger = Logger(label: "asset-worker")
         logger.logLevel = .warning
-        if hasCredentials {
-            let secret = environment["CLASSY_CLIENT_SECRET"]
-            let configuration: ClassyConfiguration
-            do {
-                configuration = try ClassyConfiguration.resolve(
-                    flags: .init(baseURL: options.apiURL, clientID: options.clientID, clientSecret: secret, memberID: options.memberID),
-                    configFile: options.config)
-            } catch {
-                throw CLIFailure(status: ExitStatus.usage, message: error.description)
-            }
-            return Connection(client: ClassyClient(configuration: configuration, options: options.clientOptions, logger: logger), sandbox: nil,
-                              description: "Classy API at \(configuration.baseURL)")
+        if options.sandbox { return try await startSandbox(options, campaigns: campaigns, matchingPlans: matchingPlans, logger: logger) }
+        if !options.sandboxFault.isEmpty {
+            throw CLIFailure(status: ExitStatus.usage, message: "--sandbox-fault needs --sandbox (faults are injected by the local sandbox only)")
         }
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: ClassyConfiguration
+        do {
+            configuration = try ClassyConfiguration.resolve(
+                flags: .init(baseURL: options.apiURL, clientID: options.clientID, memberID: options.memberID),
+                environment: environment, configFile: options.config)
+        } catch {
+            let given = credentialVariables.filter { environment[$0].map { !$0.isEmpty } == true }
+            let hint = given.isEmpty && options.clientID == nil && options.config == nil
+                ? "no Classy credentials configured: set \(credentialVariables.joined(separator: ", ")) (or --config FILE), or pass --sandbox to use the built-in local sandbox"
+                : "\(error.message); nothing was uploaded"
+            throw CLIFailure(status: ExitStatus.usage, message: hint)
+        }
+        if needsMember, configuration.memberID == nil {
+            throw CLIFailure(status: ExitStatus.usage,
+                             message: "CLASSY_MEMBER_ID is not set (or --member-id): the API needs the member that creates the assets; nothing was uploaded")
+        }
+        let target = APITarget(endpoint: configuration.baseURL, clientID: configuration.clientID, memberID: configuration.memberID,
+                               organizationID: configuration.organizationID)
+        return Connection(client: ClassyClient(configuration: configuration, options: options.clientOptions, logger: logger), sandbox: nil,
+                          description: "Classy API at \(configuration.baseURL)", target: target)
+    }
+
+    static func startSandbox(_ options: WorkspaceOptions, campaigns: [Int], matchingPlans: [Int], logger: Logger) async throws -> Connection {
         try FileManager.default.createDirectory(atPath: options.stateDir, withIntermediateDirectories: true)
         var configuration = SandboxConfiguration()
         configuration.dataDirectory = URL(fileURLWithPath: options.sandboxData)
@@ -92,12 +115,16 @@ enum Workspace {
         for plan in matchingPlans {
             try await sandbox.addMatchingPlan(id: plan, campaign: campaigns.first ?? 1, businessName: "Sponsor \(plan)")
         }
+        let memberID = options.memberID ?? 1
         let client = ClassyClient(
             configuration: ClassyConfiguration(baseURL: sandbox.baseURL, clientID: sandbox.clientID,
-                                               clientSecret: sandbox.clientSecret, memberID: options.memberID ?? 1),
+                                               clientSecret: sandbox.clientSecret, memberID: memberID),
             options: options.clientOptions, logger: logger)
+        // The sandbox's identity is its data folder (its port may change between runs).
+        let dataPath = URL(fileURLWithPath: options.sandboxData).standardizedFileURL.path
         return Connection(client: client, sandbox: sandbox,
-                          description: "no Classy credentials configured: using the local sandbox at \(sandbox.baseURL) (data in \(options.sandboxData))")
+                          description: "the local sandbox at \(sandbox.baseURL) (--sandbox; data in \(options.sandboxData))",
+                          target: APITarget(endpoint: "sandbox:" + dataPath, clientID: "sandbox", memberID: memberID))
     }
 }
 

@@ -23,9 +23,13 @@ public struct AssetVerifier: Sendable {
         self.client = client
     }
 
-    /// Returns the number of assets checked and the problems found.
+    /// Returns the number of assets checked and the problems found. A failed
+    /// job is a problem too: what the manifest asked for is not all there.
     public func verify() async throws(JournalError) -> (checked: Int, problems: [VerificationProblem]) {
-        var problems: [VerificationProblem] = []
+        var problems: [VerificationProblem] = try await journal.status().failures.map { failure in
+            VerificationProblem(assetID: 0, source: failure.sourcePath,
+                                problem: "job failed (\(failure.role) \(failure.target)): \(failure.error)", unreachable: false)
+        }
         var checked = 0
         for item in try await journal.allAssets() where item.step >= .markedUploaded {
             guard let id = item.classyAssetID else { continue }
@@ -56,9 +60,20 @@ public struct AssetVerifier: Sendable {
     /// The eCards, appeal sets and matching plans the journal says it attached images to.
     func verifyAttachments() async throws(JournalError) -> [VerificationProblem] {
         var problems: [VerificationProblem] = []
+        var jobs: [JournalJob] = []
         for key in Set(try await journal.allAssets().map(\.jobKey)).sorted() {
-            guard let job = try await journal.job(key: key), let text = job.attachedTo, let attachment = Attachment(text) else { continue }
+            if let job = try await journal.job(key: key) { jobs.append(job) }
+        }
+        // An eCard a later job of this journal pointed at its own image (same
+        // campaign and order) was replaced on purpose: showing that image is right.
+        func laterJobsAssets(after job: JournalJob) -> Set<Int> {
+            Set(jobs.filter { $0.plan.target == job.plan.target && $0.updatedAt > job.updatedAt && $0.attachedTo != nil }
+                .flatMap { $0.items.compactMap(\.classyAssetID) })
+        }
+        for job in jobs {
+            guard let text = job.attachedTo, let attachment = Attachment(text) else { continue }
             let assetIDs = Set(job.items.compactMap(\.classyAssetID))
+            let acceptable = assetIDs.union(laterJobsAssets(after: job))
             let source = job.plan.sourcePath
             func report(_ assetID: Int?, _ text: String, unreachable: Bool = false) {
                 problems.append(VerificationProblem(assetID: assetID ?? assetIDs.min() ?? 0, source: source, problem: text, unreachable: unreachable))
@@ -67,8 +82,14 @@ public struct AssetVerifier: Sendable {
                 switch attachment {
                 case let .ecard(id, _):
                     let card = try await client.eCard(id)
-                    if card.assetID.map(assetIDs.contains) != true {
+                    if card.assetID.map(acceptable.contains) != true {
                         report(card.assetID, "eCard \(id) shows asset \(card.assetID.map(String.init) ?? "null"), not one this job uploaded")
+                    }
+                case let .ecardAt(campaign, order, assetID):
+                    var shown: Int?
+                    for try await card in client.eCards(campaignID: campaign) where card.order == order { shown = card.assetID }
+                    if shown.map(acceptable.contains) != true {
+                        report(assetID, "the eCard of campaign \(campaign) at order \(order) shows asset \(shown.map(String.init) ?? "none"), the worker set \(assetID)")
                     }
                 case let .matchingPlan(id, assetID):
                     let plan = try await client.matchingPlan(id)
@@ -81,7 +102,7 @@ public struct AssetVerifier: Sendable {
                         report(assetID, "appeal set \(id) shows facebook_asset_id \(set.facebookAssetID.map(String.init) ?? "null"), the worker set \(assetID)")
                     }
                 }
-            } catch where error.code == .notFound {
+            } catch let error as ClassyAPIError where error.code == .notFound {
                 report(nil, "the API does not know \(attachment) any more (404)")
             } catch {
                 report(nil, "cannot fetch \(attachment): \(error)", unreachable: true)

@@ -1,3 +1,5 @@
+import ClassyAPI
+import Imaging
 import Foundation
 
 /// What a batch run reports as it goes; the CLI turns these into a progress
@@ -13,7 +15,8 @@ public enum BatchEvent: Sendable {
     /// One image of a job is on the platform; `record` carries the Classy ids.
     case uploaded(job: Job, record: AssetRecord)
     case finished(job: Job, records: [AssetRecord], attachedTo: String?)
-    case failed(job: Job, error: String)
+    /// A job failed; the error keeps its type (the API's, the imaging layer's).
+    case failed(job: Job, error: JobError)
     /// A pending asset was given up (its URL expired); it is recorded in the journal.
     case abandoned(job: Job, assetID: Int, reason: String)
 }
@@ -33,6 +36,9 @@ public struct BatchSummary: Sendable {
     /// the processing threads (compare with the process's CPU time).
     public var processingCPUSeconds: Double = 0
     public var abandoned: Int = 0
+    /// Pending assets the API may have created without an answer (lost responses to
+    /// `POST /2.0/assets/url`): they cannot be found, only counted.
+    public var possiblyOrphaned: Int = 0
     /// The run stopped on request (Ctrl-C) with work left.
     public var paused: Bool = false
     /// Every record uploaded in this run, parents before their children.
@@ -51,8 +57,11 @@ public struct BatchError: Error, Sendable, CustomStringConvertible {
         case busy
         /// The journal cannot be read or written.
         case journal
-        /// The API could not be asked what the checks before uploading need.
+        /// The API could not be asked what the checks before uploading need,
+        /// or failed for every job (its token endpoint).
         case service
+        /// The journal belongs to another API target.
+        case targetMismatch = "target_mismatch"
     }
 
     public var code: Code
@@ -64,4 +73,22 @@ public struct BatchError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+/// Why one job failed, with the failing layer's own error.
+public enum JobError: Error, Sendable, CustomStringConvertible {
+    /// The API or the store refused or failed (after the retry budget).
+    case api(ClassyAPIError)
+    /// The source could not be processed (the imaging layer's typed error).
+    case imaging(ImagingError, message: String)
+    /// Anything else (a changed source, a lifecycle rule), in words.
+    case other(String)
+
+    public var description: String {
+        switch self {
+        case let .api(error): error.description
+        case let .imaging(_, message): message
+        case let .other(message): message
+        }
+    }
 }

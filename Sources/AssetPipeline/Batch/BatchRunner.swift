@@ -23,9 +23,13 @@ public struct BatchOptions: Sendable {
     public var processor: LocalProcessor
     /// The manifest's path, kept in the journal so `resume` can find the jobs again.
     public var manifestPath: String?
+    /// The API the run uploads to; the journal is bound to it on the first run
+    /// and refuses another (nil: not checked, for tests of other things).
+    public var target: APITarget?
 
     public init(jobsInFlight: Int = 8, processingThreads: Int? = nil, processor: LocalProcessor = LocalProcessor(),
-                manifestPath: String? = nil) {
+                manifestPath: String? = nil, target: APITarget? = nil) {
+        self.target = target
         self.jobsInFlight = max(1, jobsInFlight)
         self.processingThreads = max(1, processingThreads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.processor = processor
@@ -72,6 +76,13 @@ public struct BatchRunner: Sendable {
     /// Runs every job; `onEvent` sees progress. Cancelling the calling task pauses
     /// the run at a resumable point (`BatchSummary.paused`).
     public func run(onEvent: @escaping @Sendable (BatchEvent) -> Void = { _ in }) async throws(BatchError) -> BatchSummary {
+        if let target = options.target {
+            do {
+                try await journal.bind(to: target)
+            } catch {
+                throw BatchError(error.code == .targetMismatch ? .targetMismatch : .journal, error.message)
+            }
+        }
         let existingECards = try await checkECardLimits()
         let lease: RunLease
         do {
@@ -85,23 +96,29 @@ public struct BatchRunner: Sendable {
 
         let processingPool = NIOThreadPool(numberOfThreads: options.processingThreads)
         processingPool.start()
-        let uploadGate = AsyncGate(permits: options.jobsInFlight)
+        let stop = RunStop()
+        let context = RunContext(existingECards: existingECards, processingPool: processingPool,
+                                 uploadGate: AsyncGate(permits: options.jobsInFlight), summary: summary, stop: stop, onEvent: onEvent)
         await withTaskGroup(of: Void.self) { group in
             var next = 0
-            func startNext() {
-                guard next < manifest.jobs.count, !Task.isCancelled else { return }
+            func startNext() async {
+                guard next < manifest.jobs.count, !Task.isCancelled, await stop.error == nil else { return }
                 let job = manifest.jobs[next]
                 next += 1
-                group.addTask {
-                    await runJob(job, existingECards: existingECards, processingPool: processingPool, uploadGate: uploadGate,
-                                 summary: summary, onEvent: onEvent)
-                }
+                group.addTask { await runJob(job, context: context) }
             }
             // Uploading, being processed, and processed but waiting for an upload slot (see `BatchOptions`).
-            for _ in 0 ..< options.jobsInFlight + 2 * options.processingThreads { startNext() }
-            while await group.next() != nil { startNext() }
+            for _ in 0 ..< options.jobsInFlight + 2 * options.processingThreads { await startNext() }
+            while await group.next() != nil {
+                if await stop.error != nil { group.cancelAll() }
+                await startNext()
+            }
         }
         try? await processingPool.shutdownGracefully()
+        if let fatal = await stop.error {
+            try? await journal.endRun(lease, as: .finished)
+            throw fatal
+        }
 
         let paused = Task.isCancelled
         await summary.update { $0.paused = paused }
@@ -179,8 +196,23 @@ public struct BatchRunner: Sendable {
 
     // MARK: - One job
 
-    func runJob(_ job: Job, existingECards: [Int: [Int: ECard]], processingPool: NIOThreadPool, uploadGate: AsyncGate,
-                summary: SummaryBox, onEvent: @escaping @Sendable (BatchEvent) -> Void) async {
+    /// What every job of a run shares.
+    struct RunContext: Sendable {
+        var existingECards: [Int: [Int: ECard]]
+        var processingPool: NIOThreadPool
+        var uploadGate: AsyncGate
+        var summary: SummaryBox
+        var stop: RunStop
+        var onEvent: @Sendable (BatchEvent) -> Void
+    }
+
+    /// One job, driven by its `JobLifecycle`: the runner carries the machine's
+    /// commands out (process, upload, persist, attach, look up) and feeds it
+    /// what happened. The rules (what a restart continues with, when an intent
+    /// is recorded, when a doubt is looked up) are the machine's, not the runner's.
+    func runJob(_ job: Job, context: RunContext) async {
+        let summary = context.summary, onEvent = context.onEvent
+        var holdsUploadPermit = false
         do throws(JobFailure) {
             let outcome = try await journaled { try await journal.plan(JobPlan(job, manifestPath: options.manifestPath)) }
             if case let .alreadyDone(at) = outcome {
@@ -188,30 +220,90 @@ public struct BatchRunner: Sendable {
                 onEvent(.skipped(job: job, reason: "done on \(ClassyDate.format(at))"))
                 return
             }
-            let processed = try await process(job, on: processingPool, summary: summary)
-            onEvent(.processed(job: job, images: 1 + processed.children.count,
-                               bytes: processed.parentBytes.count + processed.children.reduce(0) { $0 + $1.bytes.count }))
-            try await journaled { try await journal.record(.processed(ProcessedItem.items(of: processed)), job: job.key) }
-            let journalJob: JournalJob? = try await journaled { try await journal.job(key: job.key) }
-            guard let state = journalJob else {
-                throw JobFailure(item: nil, message: "the journal lost job \(job.key.prefix(12))")
+            var state: JournalJob? = nil
+            if case .resumed = outcome { state = try await journaled { try await journal.job(key: job.key) } }
+            var machine = JobLifecycle(target: attachTarget(of: job, existingECards: context.existingECards),
+                                       attachPosition: state.flatMap { attachPosition(job, items: $0.items) },
+                                       resumingFrom: state.map(Self.persisted) ?? .init())
+            var processed: ProcessedAsset?
+            var uploaded: [Int: Asset] = [:]
+            var attachment: Attachment? = state?.attachedTo.flatMap(Attachment.init)
+            var commands: [JobLifecycle.Command] = [machine.nextCommand]
+            loop: while !commands.isEmpty {
+                let command = commands.removeFirst()
+                switch command {
+                case .process:
+                    let result = try await process(job, on: context.processingPool, summary: summary)
+                    processed = result
+                    onEvent(.processed(job: job, images: 1 + result.children.count,
+                                       bytes: result.parentBytes.count + result.children.reduce(0) { $0 + $1.bytes.count }))
+                    try await journaled { try await journal.record(.processed(ProcessedItem.items(of: result)), job: job.key) }
+                    guard let fresh = try await journaled({ try await journal.job(key: job.key) }) else {
+                        throw JobFailure(item: nil, message: "the journal lost job \(job.key.prefix(12))")
+                    }
+                    state = fresh
+                    commands += machine.apply(.processed(positions: fresh.items.map(\.position), confirmed: Self.confirmedIDs(fresh.items),
+                                                         attachPosition: attachPosition(job, items: fresh.items)))
+                case let .upload(positions):
+                    guard let processed, let items = state?.items else {
+                        throw JobFailure(item: nil, message: "job lifecycle: upload before processing")
+                    }
+                    if !holdsUploadPermit {
+                        guard await context.uploadGate.enter() else { throw JobFailure(item: nil, message: "paused", cancelled: true) }
+                        holdsUploadPermit = true
+                    }
+                    let assets = try await uploadAll(items.filter { positions.contains($0.position) }, of: processed, job: job,
+                                                     context: context)
+                    for (position, asset) in assets.sorted(by: { $0.key < $1.key }) {
+                        uploaded[position] = asset
+                        commands += machine.apply(.imageConfirmed(position: position, assetID: asset.id))
+                    }
+                case let .persistIntent(target, assetID):
+                    try await journaled { try await journal.record(.attachIntent(call: Self.describe(target, assetID: assetID)), job: job.key) }
+                    commands += machine.apply(.intentPersisted)
+                case let .attach(target, assetID):
+                    machine.attachSent()
+                    do throws(JobFailure) {
+                        let done = try await attach(target, assetID: assetID, position: machine.attachPosition ?? 0)
+                        commands += machine.apply(.attached(done))
+                    } catch where error.ambiguous {
+                        commands += machine.apply(.ambiguous)
+                    }
+                case let .reconcile(target, assetID):
+                    let found = try await reconcile(target, assetID: assetID, position: machine.attachPosition ?? 0)
+                    commands += machine.apply(.reconciled(found))
+                case let .persistAttachment(done):
+                    attachment = done
+                    try await journaled { try await journal.record(.attached(to: done.description), job: job.key) }
+                    commands += machine.apply(.attachmentPersisted)
+                case .persistDone:
+                    try await journaled { try await journal.record(.done, job: job.key) }
+                    commands += machine.apply(.donePersisted)
+                case .finish:
+                    break loop
+                case let .fail(reason):
+                    throw JobFailure(item: machine.attachPosition, message: reason)
+                }
             }
-
-            let uploaded = try await uploadGate.withPermit { () async throws(JobFailure) -> ([AssetRecord], Attachment?) in
-                try await uploadAndAttach(job, items: state.items, processed: processed,
-                                          existingECards: existingECards, summary: summary, onEvent: onEvent)
+            if holdsUploadPermit { await context.uploadGate.leave() }
+            holdsUploadPermit = false
+            let items = state?.items ?? []
+            let records = Self.records(items: items, uploaded: uploaded)
+            for record in records where uploaded.values.contains(where: { $0.id == record.id.classyID }) {
+                onEvent(.uploaded(job: job, record: record))
             }
-            guard let (records, attachedTo) = uploaded else { throw JobFailure(item: nil, message: "paused", cancelled: true) }
-            if let attachedTo {
-                try await journaled { try await journal.record(.attached(to: attachedTo.description), job: job.key) }
-            }
-            try await journaled { try await journal.record(.done, job: job.key) }
             await summary.update {
                 $0.done += 1
                 $0.records += records
             }
-            onEvent(.finished(job: job, records: records, attachedTo: attachedTo?.description))
+            onEvent(.finished(job: job, records: records, attachedTo: attachment?.description))
         } catch {
+            if holdsUploadPermit { await context.uploadGate.leave() }
+            if let fatal = error.fatal {
+                // The whole run stops: nothing more is sent, nothing more recorded.
+                await context.stop.trigger(fatal)
+                return
+            }
             if error.cancelled || Task.isCancelled {
                 // Paused: the journal holds the last step that completed; nothing to record.
                 return
@@ -220,41 +312,82 @@ public struct BatchRunner: Sendable {
                 try? await journal.recordAbandoned(assetID: id, job: job.key, item: error.item, reason: "left pending by a failed upload")
                 onEvent(.abandoned(job: job, assetID: id, reason: "left pending by a failed upload"))
             }
-            try? await journal.record(.failed(item: error.item, error: error.message), job: job.key)
+            do {
+                try await journal.record(.failed(item: error.item, error: error.message), job: job.key)
+            } catch {
+                await context.stop.trigger(BatchError(.journal, "recording a failure in the journal failed: \(error)"))
+                return
+            }
             await summary.update {
                 $0.failed += 1
                 if error.badData { $0.failedOnData += 1 }
                 $0.abandoned += error.abandonedAssetIDs.count
                 $0.failures.append((job, error.message))
             }
-            onEvent(.failed(job: job, error: error.message))
+            onEvent(.failed(job: job, error: error.failure))
         }
     }
 
-    /// The network part of a job, done while holding an upload permit: every
-    /// image through the pre-signed flow, then the attachment to its target.
-    func uploadAndAttach(_ job: Job, items: [JournalItem], processed: ProcessedAsset, existingECards: [Int: [Int: ECard]],
-                         summary: SummaryBox, onEvent: @escaping @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> ([AssetRecord], Attachment?) {
-        try checkNotCancelled()
-        let uploaded = try await uploadAll(items, of: processed, job: job, summary: summary, onEvent: onEvent)
-        let parentID = uploaded.first?.asset.id
-        var records: [AssetRecord] = []
-        for (item, asset) in uploaded {
-            var record = item.record
-            record.id = .classy(asset.id)
-            record.parentID = item.position == 0 ? nil : parentID.map { AssetID.classy($0) }
-            record.state = AssetState(rawValue: asset.state) ?? .uploaded
-            record.cdnURL = asset.cdnURL
-            record.createdBy = asset.createdBy
-            if let created = asset.createdAt { record.createdAt = created }
-            records.append(record)
-            onEvent(.uploaded(job: job, record: record))
-        }
+    /// The lifecycle's view of a job the journal kept.
+    static func persisted(_ job: JournalJob) -> JobLifecycle.Persisted {
+        JobLifecycle.Persisted(step: job.step, confirmed: confirmedIDs(job.items), positions: job.items.map(\.position),
+                               intentPending: job.attachIntent != nil, attachment: job.attachedTo.flatMap(Attachment.init))
+    }
 
-        try checkNotCancelled()
-        let attachedTo = try await attach(job, records: records, childTypes: processed.children.map(\.record.type),
-                                          existingECards: existingECards)
-        return (records, attachedTo)
+    static func confirmedIDs(_ items: [JournalItem]) -> [Int: Int] {
+        var ids: [Int: Int] = [:]
+        for item in items where item.step >= .markedUploaded { ids[item.position] = item.classyAssetID }
+        return ids
+    }
+
+    /// The job's records with their Classy ids: from this run's answers, or
+    /// from the journal for images uploaded by an earlier run.
+    static func records(items: [JournalItem], uploaded: [Int: Asset]) -> [AssetRecord] {
+        let parentID = uploaded[0]?.id ?? items.first { $0.position == 0 }?.classyAssetID
+        return items.sorted { $0.position < $1.position }.map { item in
+            var record = item.record
+            if let asset = uploaded[item.position] {
+                record.id = .classy(asset.id)
+                record.state = AssetState(rawValue: asset.state) ?? .uploaded
+                record.cdnURL = asset.cdnURL
+                record.createdBy = asset.createdBy
+                if let created = asset.createdAt { record.createdAt = created }
+            } else if let id = item.classyAssetID {
+                record.id = .classy(id)
+                record.state = .uploaded
+            }
+            record.parentID = item.position == 0 ? nil : parentID.map { AssetID.classy($0) }
+            return record
+        }
+    }
+
+    /// The journal position of the image the job attaches, nil when it attaches nothing.
+    func attachPosition(_ job: Job, items: [JournalItem]) -> Int? {
+        guard let which = job.attach else { return nil }
+        let childTypes = items.sorted { $0.position < $1.position }.dropFirst().map(\.record.type)
+        return which.position(childTypes: Array(childTypes))
+    }
+
+    /// Where the job's image goes, from its role and the eCards the campaign had when the run started.
+    func attachTarget(of job: Job, existingECards: [Int: [Int: ECard]]) -> AttachTarget {
+        switch job.role {
+        case let .ecard(campaign, order, _): .ecard(campaign: campaign, order: order, existingCardID: existingECards[campaign]?[order]?.id)
+        case let .social(.appealSet(id)): .appealSet(id: id)
+        case let .social(.campaign(campaign)): .campaignAppealSet(campaign: campaign)
+        case let .sponsor(plan): .matchingPlan(id: plan)
+        case .logo, .asset: .none
+        }
+    }
+
+    /// The intent, for people reading the journal.
+    static func describe(_ target: AttachTarget, assetID: Int) -> String {
+        switch target {
+        case let .ecard(campaign, order, _): "create ecard campaign=\(campaign) order=\(order) asset_id=\(assetID)"
+        case let .campaignAppealSet(campaign): "create appeal_set campaign=\(campaign) facebook_asset_id=\(assetID)"
+        case let .appealSet(id): "set appeal_set \(id) facebook_asset_id=\(assetID)"
+        case let .matchingPlan(id): "set matching_plan \(id) asset_id=\(assetID)"
+        case .none: "nothing"
+        }
     }
 
     /// Local processing with the job's own output format, on the processing
@@ -283,7 +416,7 @@ public struct BatchRunner: Sendable {
         do {
             processed = try outcome.get()
         } catch {
-            throw JobFailure(item: 0, message: "processing \(job.source): \(error)", badData: true)
+            throw JobFailure(item: 0, message: "processing \(job.source): \(error)", badData: true, imagingError: error)
         }
         guard processed.parent.sha256 == job.sourceSHA256 else {
             throw JobFailure(item: 0, message: "\(job.source) changed after the manifest was checked; run again to re-plan it", badData: true)
@@ -291,163 +424,188 @@ public struct BatchRunner: Sendable {
         return processed
     }
 
-    /// Every image of a job through the pre-signed flow at once (each journals its
-    /// own steps; only the requests for pending assets take turns, see `upload`);
-    /// returns them in position order, the original first. When some
-    /// fail, the others still finish (and are journaled), then the job fails
-    /// with the first failure, carrying every pending asset left behind.
-    func uploadAll(_ items: [JournalItem], of processed: ProcessedAsset, job: Job, summary: SummaryBox,
-                   onEvent: @escaping @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> [(item: JournalItem, asset: Asset)] {
+    /// Images of a job through the upload engine at once (each persists its own
+    /// checkpoints; only the requests for pending assets take turns, see below);
+    /// returns the confirmed assets by position. When some fail, the others
+    /// still finish (and are journaled), then the job fails with the first
+    /// failure, carrying every pending asset left behind.
+    func uploadAll(_ items: [JournalItem], of processed: ProcessedAsset, job: Job,
+                   context: RunContext) async throws(JobFailure) -> [Int: Asset] {
+        // One pending asset requested at a time per job: a kill between the API
+        // creating one and the journal writing its id loses that id (no API call
+        // lists pending assets), and this keeps it to one per job in flight.
         let pendingCreation = AsyncGate(permits: 1)
-        let outcomes = await withTaskGroup(of: (JournalItem, Result<Asset, JobFailure>).self) { group in
+        let outcomes = await withTaskGroup(of: (Int, Result<Asset, JobFailure>).self) { group in
             for item in items {
                 let bytes = item.position == 0 ? processed.parentBytes : processed.children[item.position - 1].bytes
                 group.addTask {
                     do throws(JobFailure) {
-                        let (asset, sent) = try await upload(item, bytes: bytes, job: job, pendingCreation: pendingCreation,
-                                                             summary: summary, onEvent: onEvent)
-                        await summary.update { $0.bytesUploaded += sent }
-                        return (item, .success(asset))
+                        let result = try await upload(item, bytes: bytes, job: job, pendingCreation: pendingCreation, context: context)
+                        return (item.position, .success(result))
                     } catch {
-                        return (item, .failure(error))
+                        return (item.position, .failure(error))
                     }
                 }
             }
-            var all: [(JournalItem, Result<Asset, JobFailure>)] = []
+            var all: [(Int, Result<Asset, JobFailure>)] = []
             for await outcome in group { all.append(outcome) }
-            return all.sorted { $0.0.position < $1.0.position }
+            return all.sorted { $0.0 < $1.0 }
         }
-        var uploaded: [(item: JournalItem, asset: Asset)] = []
+        var assets: [Int: Asset] = [:]
         var failure: JobFailure?
-        for (item, outcome) in outcomes {
+        for (position, outcome) in outcomes {
             switch outcome {
             case .success(let asset):
-                uploaded.append((item, asset))
+                assets[position] = asset
             case .failure(let error):
                 if failure == nil {
                     failure = error
                 } else {
                     failure!.abandonedAssetIDs += error.abandonedAssetIDs
                     failure!.cancelled = failure!.cancelled || error.cancelled
+                    failure!.fatal = failure!.fatal ?? error.fatal
                 }
             }
         }
         if let failure { throw failure }
-        return uploaded
+        return assets
     }
 
-    /// One image through the pre-signed flow, journaling each step: a pending
-    /// asset whose URL is still valid is reused; an expired one is replaced (and
-    /// recorded as abandoned); bytes already in the store are only confirmed.
-    func upload(_ item: JournalItem, bytes: [UInt8], job: Job, pendingCreation: AsyncGate, summary: SummaryBox,
-                onEvent: @Sendable (BatchEvent) -> Void) async throws(JobFailure) -> (Asset, Int) {
+    /// One image through `ClassyClient.upload` (the one upload engine), resumed
+    /// from the journal's progress, with every checkpoint journaled before the
+    /// engine goes on.
+    func upload(_ item: JournalItem, bytes: [UInt8], job: Job, pendingCreation: AsyncGate,
+                context: RunContext) async throws(JobFailure) -> Asset {
         guard let contentType = ImageContentType(rawValue: item.record.contentType) else {
             throw JobFailure(item: item.position, message: "content type \(item.record.contentType) cannot be uploaded")
         }
         let position = item.position
-        var sent = 0
-        // The asset the bytes are (or go) in: the journal's, or the new pending one below.
-        var assetID = item.classyAssetID
-        if item.step < .bytesUploaded {
-            var pending: PresignedAsset? =
-                item.pendingIsReusable() ? item.classyAssetID.flatMap { id in item.uploadURL.map { PresignedAsset(id: id, presignedPutURL: $0) } } : nil
-            var stored = false
-            for _ in 0 ..< 3 where !stored {
-                try checkNotCancelled()
-                if pending == nil {
-                    // One pending asset requested at a time per job: a kill between the API
-                    // creating one and the journal writing its id loses that id (no API call
-                    // lists pending assets), and this keeps it to one per job in flight.
-                    let created = try await pendingCreation.withPermit { () async throws(JobFailure) -> PresignedAsset in
-                        let issuedAt = Date()
-                        let created = try await api(position) { try await client.createAssetURL(memberID: job.memberID, contentType: contentType) }
-                        try await journaled {
-                            try await journal.record(.pendingCreated(item: position, assetID: created.id, uploadURL: created.presignedPutURL,
-                                                                     issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(900),
-                                                                     replacing: "its pre-signed URL expired"), job: job.key)
+        let journal = journal, client = client, summary = context.summary, onEvent = context.onEvent
+        let journalFailure = FirstError()
+        do throws(UploadError) {
+            let result = try await client.upload(
+                bytes, contentType: contentType, memberID: job.memberID, from: Self.progress(of: item),
+                createPendingAsset: { () async throws(ClassyAPIError) -> PresignedAsset in
+                    let created = await pendingCreation.withPermit { () async -> Result<PresignedAsset, ClassyAPIError> in
+                        do throws(ClassyAPIError) {
+                            return .success(try await client.createAssetURL(memberID: job.memberID, contentType: contentType))
+                        } catch {
+                            return .failure(error)
                         }
-                        return created
                     }
-                    guard let created else { throw JobFailure(item: position, message: "paused", cancelled: true) }
-                    pending = created
-                }
-                let outcome = try await api(position) { try await client.putObject(bytes, to: pending!, contentType: contentType) }
-                switch outcome {
-                case .stored:
-                    stored = true
-                    sent = bytes.count
-                    assetID = pending!.id
-                case .expired:
-                    onEvent(.abandoned(job: job, assetID: pending!.id, reason: "its pre-signed URL expired"))
-                    await summary.update { $0.abandoned += 1 }
-                    pending = nil // the next pendingCreated records the old id as abandoned
-                }
+                    guard let created else { throw ClassyAPIError(.transport, message: "cancelled", request: "POST /2.0/assets/url") }
+                    return try created.get()
+                },
+                checkpoint: { checkpoint in
+                    do {
+                        switch checkpoint {
+                        case let .pendingCreated(asset, issuedAt, expiresAt, replacing):
+                            try await journal.record(.pendingCreated(item: position, assetID: asset.id, uploadURL: asset.presignedPutURL,
+                                                                     issuedAt: issuedAt, expiresAt: expiresAt,
+                                                                     replacing: "its pre-signed URL expired"), job: job.key)
+                            if let replacing {
+                                onEvent(.abandoned(job: job, assetID: replacing, reason: "its pre-signed URL expired"))
+                                await summary.update { $0.abandoned += 1 }
+                            }
+                        case .pendingPossiblyOrphaned:
+                            try await journal.record(.pendingPossiblyOrphaned(item: position), job: job.key)
+                            await summary.update { $0.possiblyOrphaned += 1 }
+                        case .stored:
+                            try await journal.record(.bytesUploaded(item: position), job: job.key)
+                            await summary.update { $0.bytesUploaded += bytes.count }
+                        case let .confirmed(asset):
+                            try await journal.record(.markedUploaded(item: position, at: asset.createdAt ?? Date()), job: job.key)
+                        }
+                    } catch {
+                        await journalFailure.set(error)
+                        throw error
+                    }
+                })
+            return result.asset
+        } catch {
+            if let journalError = await journalFailure.value {
+                throw JobFailure(item: position, message: "journal: \(journalError)",
+                                 fatal: BatchError(.journal, "a journal write failed, so the run stopped with nothing more sent: \(journalError)"))
             }
-            guard stored else {
-                throw JobFailure(item: position, message: "every pre-signed URL expired before the upload finished", abandonedAssetIDs: [])
-            }
-            try await journaled { try await journal.record(.bytesUploaded(item: position), job: job.key) }
+            throw JobFailure(uploadError: error, item: position)
         }
-        guard let id = assetID else {
-            throw JobFailure(item: position, message: "the journal has no asset id for image \(position)")
-        }
-        if item.step >= .markedUploaded {
-            return (try await api(position) { try await client.asset(id) }, 0)
-        }
-        let asset = try await api(position) { try await client.confirmUploaded(id, size: bytes.count, contentType: contentType) }
-        try await journaled { try await journal.record(.markedUploaded(item: position, at: Date()), job: job.key) }
-        return (asset, sent)
     }
 
-    /// Attaches the job's image to its target; nil when the role has nothing to attach to.
-    func attach(_ job: Job, records: [AssetRecord], childTypes: [String?],
-                existingECards: [Int: [Int: ECard]]) async throws(JobFailure) -> Attachment? {
-        guard let which = job.attach, let position = which.position(childTypes: childTypes),
-              position < records.count, let assetID = records[position].id.classyID
-        else { return nil }
-        switch job.role {
-        case let .ecard(campaign, order, _):
-            if let existing = existingECards[campaign]?[order], let cardID = existing.id {
+    /// The engine's starting point from what the journal kept about an image.
+    static func progress(of item: JournalItem) -> UploadProgress {
+        switch item.step {
+        case .planned, .processed:
+            return .notStarted
+        case .pendingCreated:
+            guard let id = item.classyAssetID, let url = item.uploadURL else { return .notStarted }
+            let expiresAt = item.urlExpiresAt ?? (item.urlIssuedAt ?? .distantPast).addingTimeInterval(PresignedURLLifetime.documented)
+            return .pending(PresignedAsset(id: id, presignedPutURL: url), expiresAt: expiresAt)
+        case .bytesUploaded:
+            return item.classyAssetID.map { .stored(assetID: $0) } ?? .notStarted
+        case .markedUploaded, .attached, .done:
+            return item.classyAssetID.map { .confirmed(assetID: $0) } ?? .notStarted
+        }
+    }
+
+    // MARK: - Attaching, and looking up after a doubt
+
+    /// The attach call for `target`. A lost answer to a call that creates
+    /// something fails as `ambiguous` (the lifecycle then looks it up).
+    func attach(_ target: AttachTarget, assetID: Int, position: Int) async throws(JobFailure) -> Attachment {
+        switch target {
+        case let .ecard(campaign, order, existing):
+            if let cardID = existing {
                 let card = try await api(position) { try await client.updateECard(cardID, ECardInput(assetID: assetID, order: order)) }
                 return .ecard(id: card.id ?? cardID, updated: true)
             }
             let card = try await api(position) { try await client.createECard(campaignID: campaign, ECardInput(assetID: assetID, order: order)) }
-            guard let cardID = card.id else {
-                throw JobFailure(item: position, message: "POST /2.0/campaigns/\(campaign)/ecards answered an eCard without an id")
+            // The reference's eCard objects carry no id: then the eCard is known by campaign, order and image.
+            return card.id.map { .ecard(id: $0, updated: false) } ?? .ecardAt(campaign: campaign, order: order, assetID: assetID)
+        case let .appealSet(id):
+            _ = try await api(position) { try await client.setAppealSetFacebookAsset(appealSetID: id, assetID: assetID) }
+            return .appealSet(id: id, facebookAssetID: assetID)
+        case let .campaignAppealSet(campaign):
+            if let id = try await existingAppealSetID(campaign: campaign, position: position) {
+                _ = try await api(position) { try await client.setAppealSetFacebookAsset(appealSetID: id, assetID: assetID) }
+                return .appealSet(id: id, facebookAssetID: assetID)
             }
-            return .ecard(id: cardID, updated: false)
-        case let .social(target):
-            let appealSetID: Int
-            switch target {
-            case let .appealSet(id):
-                appealSetID = id
-            case let .campaign(campaign):
-                // The API answers 200 with no id when the campaign has no appeal set yet:
-                // create it with the image (a concurrent job may have just done so: then update it).
-                if let id = try await existingAppealSetID(campaign: campaign, position: position) {
-                    appealSetID = id
-                } else {
-                    var refusal = "the API answered without an id"
-                    do throws(JobFailure) {
-                        let created = try await api(position) { try await client.createAppealSet(campaignID: campaign, facebookAssetID: assetID) }
-                        if let id = created.id, id > 0 { return .appealSet(id: id, facebookAssetID: assetID) }
-                    } catch where !error.cancelled {
-                        refusal = error.message // kept for the message below; the set may exist by now
-                    }
-                    guard let id = try await existingAppealSetID(campaign: campaign, position: position) else {
-                        throw JobFailure(item: position, message: "campaign \(campaign) has no appeal set and creating one failed: \(refusal)")
-                    }
-                    appealSetID = id
+            let created = try await api(position) { try await client.createAppealSet(campaignID: campaign, facebookAssetID: assetID) }
+            if let id = created.id, id > 0 { return .appealSet(id: id, facebookAssetID: assetID) }
+            // Created without an id in the answer: the look-up finds it.
+            throw JobFailure(item: position, message: "POST /2.0/campaigns/\(campaign)/appeal-set answered without an id", ambiguous: true)
+        case let .matchingPlan(id):
+            _ = try await api(position) { try await client.setMatchingPlanAsset(planID: id, assetID: assetID) }
+            return .matchingPlan(id: id, assetID: assetID)
+        case .none:
+            throw JobFailure(item: position, message: "job lifecycle: attach with no target")
+        }
+    }
+
+    /// Looks up whether an attach call whose outcome is in doubt took effect.
+    func reconcile(_ target: AttachTarget, assetID: Int, position: Int) async throws(JobFailure) -> Attachment? {
+        switch target {
+        case let .ecard(campaign, order, _):
+            var found: ECard?
+            do {
+                for try await card in client.eCards(campaignID: campaign) where card.assetID == assetID && (card.order == nil || card.order == order) {
+                    found = card
                 }
+            } catch {
+                throw JobFailure(item: position, message: "looking up the eCards of campaign \(campaign) failed: \(error)")
             }
-            _ = try await api(position) { try await client.setAppealSetFacebookAsset(appealSetID: appealSetID, assetID: assetID) }
-            return .appealSet(id: appealSetID, facebookAssetID: assetID)
-        case let .sponsor(plan):
-            _ = try await api(position) { try await client.setMatchingPlanAsset(planID: plan, assetID: assetID) }
-            return .matchingPlan(id: plan, assetID: assetID)
-        case .logo, .asset:
-            // The API reference documents no write of a campaign's logo_id (it
-            // comes from the campaign theme); the uploaded ids are in the records.
+            guard let found else { return nil }
+            return found.id.map { .ecard(id: $0, updated: false) } ?? .ecardAt(campaign: campaign, order: order, assetID: assetID)
+        case let .campaignAppealSet(campaign):
+            let set = try await api(position) { try await client.appealSet(campaignID: campaign) }
+            guard let id = set.id, id > 0, set.facebookAssetID == assetID else { return nil }
+            return .appealSet(id: id, facebookAssetID: assetID)
+        case let .appealSet(id):
+            let set = try await api(position) { try await client.appealSet(id) }
+            return set.facebookAssetID == assetID ? .appealSet(id: id, facebookAssetID: assetID) : nil
+        case let .matchingPlan(id):
+            let plan = try await api(position) { try await client.matchingPlan(id) }
+            return plan.assetID == assetID ? .matchingPlan(id: id, assetID: assetID) : nil
+        case .none:
             return nil
         }
     }
@@ -461,16 +619,14 @@ public struct BatchRunner: Sendable {
 
     // MARK: - Error plumbing
 
-    func checkNotCancelled() throws(JobFailure) {
-        if Task.isCancelled { throw JobFailure(item: nil, message: "paused", cancelled: true) }
-    }
-
-    /// A journal call; its failure fails the job (the journal is the source of truth).
+    /// A journal call; its failure stops the whole run (the journal is the
+    /// source of truth: without it nothing more may be sent).
     func journaled<T>(_ body: () async throws -> T) async throws(JobFailure) -> T {
         do {
             return try await body()
         } catch {
-            throw JobFailure(item: nil, message: "journal: \(error)", cancelled: Task.isCancelled)
+            throw JobFailure(item: nil, message: "journal: \(error)", cancelled: Task.isCancelled,
+                             fatal: BatchError(.journal, "a journal write failed, so the run stopped with nothing more sent: \(error)"))
         }
     }
 
@@ -479,11 +635,33 @@ public struct BatchRunner: Sendable {
         do {
             return try await body()
         } catch let error as ClassyAPIError {
-            throw JobFailure(item: item, message: error.description, abandonedAssetIDs: error.pendingAssetIDs,
-                             cancelled: Task.isCancelled)
+            throw JobFailure(apiError: error, item: item)
         } catch {
             throw JobFailure(item: item, message: "\(error)", cancelled: error is CancellationError || Task.isCancelled)
         }
+    }
+}
+
+/// The first journal error a checkpoint hit (set from the engine's closure).
+actor FirstError {
+    private(set) var value: (any Error)?
+    func set(_ error: any Error) { if value == nil { value = error } }
+}
+
+/// Stops a whole run at the first failure that concerns every job (the
+/// journal cannot be written, the token endpoint refuses or does not answer).
+actor RunStop {
+    private(set) var error: BatchError?
+    private var onTrigger: [@Sendable () -> Void] = []
+
+    func trigger(_ error: BatchError) {
+        guard self.error == nil else { return }
+        self.error = error
+        for action in onTrigger { action() }
+    }
+
+    func whenTriggered(_ action: @escaping @Sendable () -> Void) {
+        if error != nil { action() } else { onTrigger.append(action) }
     }
 }
 
@@ -495,6 +673,49 @@ struct JobFailure: Error {
     var cancelled = false
     /// The job's own data was refused (not the service).
     var badData = false
+    /// The call's outcome is unknown (a lost answer to a call that creates something).
+    var ambiguous = false
+    /// The whole run must stop (see `RunStop`).
+    var fatal: BatchError? = nil
+    var apiError: ClassyAPIError? = nil
+    var imagingError: ImagingError? = nil
+
+    init(item: Int?, message: String, abandonedAssetIDs: [Int] = [], cancelled: Bool = false, badData: Bool = false,
+         ambiguous: Bool = false, fatal: BatchError? = nil, imagingError: ImagingError? = nil) {
+        self.item = item
+        self.message = message
+        self.abandonedAssetIDs = abandonedAssetIDs
+        self.cancelled = cancelled
+        self.badData = badData
+        self.ambiguous = ambiguous
+        self.fatal = fatal
+        self.imagingError = imagingError
+    }
+
+    init(apiError error: ClassyAPIError, item: Int?) {
+        self.init(item: item, message: error.description, abandonedAssetIDs: error.pendingAssetIDs,
+                  cancelled: Task.isCancelled || error.message == "cancelled", ambiguous: error.code == .ambiguous,
+                  fatal: error.code == .authentication
+                      ? BatchError(.service, "the API's token endpoint failed, so the run stopped: \(error)") : nil)
+        apiError = error
+    }
+
+    init(uploadError error: UploadError, item: Int) {
+        switch error.kind {
+        case let .api(apiError):
+            self.init(apiError: apiError, item: item)
+            abandonedAssetIDs = error.abandonedAssetIDs
+        default:
+            self.init(item: item, message: error.description, abandonedAssetIDs: error.abandonedAssetIDs)
+        }
+    }
+
+    /// The typed failure a `BatchEvent.failed` carries.
+    var failure: JobError {
+        if let imagingError { return .imaging(imagingError, message: message) }
+        if let apiError { return .api(apiError) }
+        return .other(message)
+    }
 }
 
 /// The run's totals, updated from concurrent jobs.

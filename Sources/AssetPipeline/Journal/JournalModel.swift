@@ -79,8 +79,16 @@ public enum JournalStep: Sendable {
     case pendingCreated(item: Int, assetID: Int, uploadURL: String, issuedAt: Date, expiresAt: Date?, replacing: String = "replaced by a new pending asset")
     case bytesUploaded(item: Int)
     case markedUploaded(item: Int, at: Date)
+    /// About to make a call that creates something (an eCard, an appeal set):
+    /// persisted before the call, so a run that stops without its answer looks
+    /// the effect up instead of creating it again. `call` says what, for people.
+    case attachIntent(call: String)
     /// The job's image was attached to its target; `to` says what, e.g. `ecard 9001`.
+    /// Clears the intent.
     case attached(to: String)
+    /// `POST /2.0/assets/url` for image `item` got no answer: a pending asset
+    /// may exist that nobody will use. Counted, since no API call can find it.
+    case pendingPossiblyOrphaned(item: Int)
     case done
     /// The job (and `item`, when the failure was about one image) failed with `error`.
     case failed(item: Int?, error: String)
@@ -94,6 +102,10 @@ public struct JournalJob: Sendable, Equatable {
     public var error: String?
     public var attempts: Int
     public var attachedTo: String?
+    /// A persisted intent to attach with no attachment after it (see `JournalStep.attachIntent`).
+    public var attachIntent: String?
+    /// Pending assets possibly created without an answer, for this job.
+    public var possiblyOrphaned: Int = 0
     public var plannedAt: Date
     public var updatedAt: Date
     public var items: [JournalItem]
@@ -173,6 +185,9 @@ public struct JournalStatus: Sendable, Equatable {
     /// The last run was paused and work is left.
     public var paused: Bool
     public var abandonedCount: Int
+    /// Pending assets the API may have created without an answer (lost responses):
+    /// they cannot be listed, so this is an upper bound of the unknown ones.
+    public var possiblyOrphanedCount: Int = 0
 
     public struct Failure: Sendable, Equatable {
         public var jobKey: String
@@ -197,6 +212,10 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case invalidTransition
         /// No job with that key.
         case unknownJob
+        /// The file is not a sound journal (integrity check failed).
+        case corrupt
+        /// The journal belongs to another API target (see `APITarget`).
+        case targetMismatch
     }
 
     public var code: Code

@@ -16,6 +16,11 @@ public protocol JournalStore: Sendable {
     /// Ends the run, releasing the journal; `.paused` makes `status` report a paused run.
     func endRun(_ lease: RunLease, as end: RunEnd) async throws(JournalError)
 
+    /// Binds the journal to the API it records uploads to: the first call
+    /// records `target`, later ones must name the same, or fail with
+    /// `.targetMismatch` naming both (ids in one API mean nothing in another).
+    func bind(to target: APITarget) async throws(JournalError)
+
     /// Registers a job. Idempotent: a known key keeps its progress.
     func plan(_ plan: JobPlan) async throws(JournalError) -> PlanOutcome
     /// Records one transition of job `key`, in one transaction.

@@ -13,7 +13,7 @@ import Foundation
 enum RunLock {
     /// Opens and locks `path`; nil when another open description holds the lock.
     static func acquire(_ path: String) throws(JournalError) -> Int32? {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw JournalError(.storage, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }

@@ -1,6 +1,9 @@
 import ClassyAPI
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The journal in one SQLite file (GRDB), for runs on one machine.
 ///
@@ -27,6 +30,10 @@ public final class SQLiteJournal: JournalStore {
         self.path = path
         self.lockPath = path + ".lock"
         self.staleAfter = staleAfter
+        // Created private to its owner before SQLite opens it: the journal holds
+        // asset ids and, while an upload is under way, its pre-signed URL. SQLite
+        // gives the -wal and -shm files the database file's mode.
+        try Self.createPrivately(path)
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -41,8 +48,24 @@ public final class SQLiteJournal: JournalStore {
                 try migrator.migrate(pool)
             }
         } catch {
-            throw JournalError(.storage, "cannot open the journal \(path): \(error)")
+            throw JournalError(.corrupt, "cannot open the journal \(path): \(error). \(Self.corruptAdvice(path))")
         }
+        let check = try integrityCheck()
+        guard check == "ok" else {
+            throw JournalError(.corrupt, "the journal \(path) is damaged (integrity check: \(check.prefix(200))). \(Self.corruptAdvice(path))")
+        }
+    }
+
+    static func corruptAdvice(_ path: String) -> String {
+        "Nothing was uploaded. Move it aside (keep it to find the assets it recorded) and run again to start a new journal, or restore it from a backup"
+    }
+
+    static func createPrivately(_ path: String) throws(JournalError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw JournalError(.storage, "cannot create the journal \(path): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
     }
 
     // MARK: Schema
@@ -104,7 +127,44 @@ public final class SQLiteJournal: JournalStore {
                 );
                 """)
         }
+        migrator.registerMigration("v2: target binding, attach intents, possibly orphaned pending assets") { db in
+            try db.execute(sql: """
+                ALTER TABLE job ADD COLUMN attachIntent TEXT;
+                ALTER TABLE job ADD COLUMN possiblyOrphaned INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE target (field TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                """)
+        }
         return migrator
+    }
+
+    // MARK: Target
+
+    public func bind(to target: APITarget) async throws(JournalError) {
+        let path = path
+        try await write { db in
+            var recorded: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT field, value FROM target") { recorded[row["field"]] = row["value"] }
+            if recorded.isEmpty {
+                for (field, value) in target.fields {
+                    try db.execute(sql: "INSERT INTO target (field, value) VALUES (?, ?)", arguments: [field, value])
+                }
+                return
+            }
+            guard let bound = APITarget(fields: recorded), bound != target else { return }
+            throw JournalError(.targetMismatch, """
+                the journal \(path) records uploads to \(bound), but this run is configured for \(target). \
+                Its asset ids mean nothing there: use another --state-dir for that target, or fix the configuration
+                """)
+        }
+    }
+
+    /// The target the journal is bound to, if any.
+    public func boundTarget() async throws(JournalError) -> APITarget? {
+        try await read { db in
+            var recorded: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT field, value FROM target") { recorded[row["field"]] = row["value"] }
+            return APITarget(fields: recorded)
+        }
     }
 
     /// Names of the tables, for tests and `verify`.
@@ -237,6 +297,8 @@ public final class SQLiteJournal: JournalStore {
                     throw JournalError(.invalidTransition, "image \(position) of job \(key.prefix(12)) has no pending asset to upload to")
                 }
                 if item.step < .bytesUploaded { try Self.setItemStep(db, key, position, .bytesUploaded, now) }
+                // The pre-signed URL (a bearer credential for that key) is kept only while it is needed.
+                try db.execute(sql: "UPDATE item SET uploadURL = NULL WHERE jobKey = ? AND position = ?", arguments: [key, position])
             case let .markedUploaded(position, at):
                 let item = try Self.item(db, key, position)
                 guard item.classyAssetID != nil, item.step >= .pendingCreated else {
@@ -246,10 +308,17 @@ public final class SQLiteJournal: JournalStore {
                     try db.execute(sql: "UPDATE item SET step = ?, uploadedAt = ?, error = NULL, updatedAt = ? WHERE jobKey = ? AND position = ?",
                                    arguments: [JobStep.markedUploaded.rawValue, at, now, key, position])
                 }
+            case let .attachIntent(call):
+                try Self.requireAllUploaded(db, key)
+                try db.execute(sql: "UPDATE job SET attachIntent = ?, updatedAt = ? WHERE key = ?", arguments: [call, now, key])
+                return
             case let .attached(target):
                 try Self.requireAllUploaded(db, key)
-                try db.execute(sql: "UPDATE job SET step = ?, attachedTo = ?, error = NULL, updatedAt = ? WHERE key = ?",
+                try db.execute(sql: "UPDATE job SET step = ?, attachedTo = ?, attachIntent = NULL, error = NULL, updatedAt = ? WHERE key = ?",
                                arguments: [max(jobStep, .attached).rawValue, target, now, key])
+                return
+            case .pendingPossiblyOrphaned:
+                try db.execute(sql: "UPDATE job SET possiblyOrphaned = possiblyOrphaned + 1, updatedAt = ? WHERE key = ?", arguments: [now, key])
                 return
             case .done:
                 try Self.requireAllUploaded(db, key)
@@ -391,7 +460,8 @@ public final class SQLiteJournal: JournalStore {
                 lastSuccessfulUpload: try Date.fetchOne(db, sql: "SELECT MAX(uploadedAt) FROM item"),
                 activeRun: active,
                 paused: active == nil && lastEnd == RunEnd.paused.rawValue && incomplete > 0,
-                abandonedCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM abandonedAsset") ?? 0)
+                abandonedCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM abandonedAsset") ?? 0,
+                possiblyOrphanedCount: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(possiblyOrphaned), 0) FROM job") ?? 0)
         }
     }
 
@@ -409,6 +479,7 @@ public final class SQLiteJournal: JournalStore {
             plan: JobPlan(key: key, manifestPath: row["manifestPath"], role: row["role"], target: row["target"],
                           sourcePath: row["sourcePath"], sourceSHA256: row["sourceSHA256"]),
             step: try step(row["step"]), error: row["error"], attempts: row["attempts"], attachedTo: row["attachedTo"],
+            attachIntent: row["attachIntent"], possiblyOrphaned: row["possiblyOrphaned"] ?? 0,
             plannedAt: row["plannedAt"], updatedAt: row["updatedAt"], items: items)
     }
 

@@ -1,0 +1,245 @@
+import Foundation
+
+/// What a job's image is attached to, decided from its role before the run.
+public enum AttachTarget: Sendable, Hashable {
+    /// Nothing: logos and plain assets end with their upload.
+    case none
+    /// An eCard of `campaign` at `order`: a new one, or (`existingCardID`) the one already at that order.
+    case ecard(campaign: Int, order: Int, existingCardID: Int?)
+    /// The Facebook image of an appeal set, by id or by campaign (created when the campaign has none).
+    case appealSet(id: Int)
+    case campaignAppealSet(campaign: Int)
+    /// A sponsor's donation-matching plan.
+    case matchingPlan(id: Int)
+
+    /// Whether the call creates something (so it is not safe to repeat without
+    /// looking first): an eCard, or an appeal set the campaign may not have yet.
+    public var mayCreate: Bool {
+        switch self {
+        case .ecard(_, _, nil), .campaignAppealSet: true
+        default: false
+        }
+    }
+}
+
+/// The life of one job, as a pure value in the style of AsyncHTTPClient's
+/// state machines: events in (what processing, the uploads, the API and the
+/// journal did), commands out (what the runner does next). It holds every rule
+/// of a job's life (what a restart continues with, when an intent is
+/// recorded, when a doubt is looked up), so the runner only carries commands
+/// out, and every state × event is tested without I/O (`JobLifecycleTests`).
+///
+///     processing → uploading → attaching → attached → done
+///                                  ↑   ↓ ambiguous
+///                                reconciling
+///
+/// Before a call that creates something (an eCard, an appeal set) the intent is
+/// persisted; after any doubt (a lost answer, a crash after the intent) the
+/// effect is looked up first and adopted if found, so nothing is created twice.
+public struct JobLifecycle: Sendable, Hashable {
+    public enum State: Sendable, Hashable {
+        /// The images must be (re)processed: some are not on the platform yet.
+        case processing
+        /// Waiting for these positions to be confirmed on the platform.
+        case uploading(waitingFor: Set<Int>)
+        /// Attaching image `assetID`; a call that may create something is sent
+        /// only once its intent is persisted.
+        case attaching(assetID: Int, intentPersisted: Bool)
+        /// Looking the attachment up after a doubt (a lost answer, or a run that
+        /// stopped after persisting the intent) before calling again.
+        case reconciling(assetID: Int)
+        /// Attached (persisted); only `done` is left to record.
+        case attached(Attachment)
+        case done
+        case failed(String)
+    }
+
+    public enum Event: Sendable, Hashable {
+        /// Processing produced the images at these positions; `confirmed` are already on the platform.
+        /// `attachPosition` is the image to attach among them (nil: none).
+        case processed(positions: [Int], confirmed: [Int: Int], attachPosition: Int?)
+        /// The image at `position` is marked uploaded as asset `assetID`.
+        case imageConfirmed(position: Int, assetID: Int)
+        /// The journal holds the intent to attach.
+        case intentPersisted
+        case attached(Attachment)
+        /// The attach call was sent and no answer came back.
+        case ambiguous
+        /// What the look-up found: the attachment, or nothing.
+        case reconciled(Attachment?)
+        /// The journal holds `attached`.
+        case attachmentPersisted
+        case donePersisted
+        case failed(String)
+    }
+
+    public enum Command: Sendable, Hashable {
+        case process
+        /// Upload (or finish uploading) the images at these positions.
+        case upload(positions: [Int])
+        /// Persist the intent to attach before calling.
+        case persistIntent(AttachTarget, assetID: Int)
+        case attach(AttachTarget, assetID: Int)
+        case reconcile(AttachTarget, assetID: Int)
+        case persistAttachment(Attachment)
+        case persistDone
+        /// The job is finished; nothing more to do.
+        case finish
+        case fail(String)
+    }
+
+    public let target: AttachTarget
+    /// Which image is attached (journal position); known once processed.
+    public private(set) var attachPosition: Int?
+    /// Attach calls allowed (a call after a look-up that found nothing counts).
+    public let maxAttachAttempts: Int
+
+    public private(set) var state: State
+    public private(set) var attachAttempts = 0
+    /// Asset ids of the confirmed images, by position.
+    public private(set) var confirmed: [Int: Int] = [:]
+
+    /// A job as the journal left it.
+    public struct Persisted: Sendable, Hashable {
+        public var step: JobStep
+        /// Asset ids of the images already marked uploaded, by position.
+        public var confirmed: [Int: Int]
+        /// Every position the job's images had when processed (empty before processing).
+        public var positions: [Int]
+        /// An intent to attach was persisted and no attachment after it.
+        public var intentPending: Bool
+        public var attachment: Attachment?
+
+        public init(step: JobStep = .planned, confirmed: [Int: Int] = [:], positions: [Int] = [], intentPending: Bool = false,
+                    attachment: Attachment? = nil) {
+            self.step = step
+            self.confirmed = confirmed
+            self.positions = positions
+            self.intentPending = intentPending
+            self.attachment = attachment
+        }
+    }
+
+    /// Starts a job, or resumes it from what the journal kept.
+    public init(target: AttachTarget, attachPosition: Int?, resumingFrom persisted: Persisted = Persisted(), maxAttachAttempts: Int = 3) {
+        self.target = target
+        self.attachPosition = attachPosition
+        self.maxAttachAttempts = max(1, maxAttachAttempts)
+        self.confirmed = persisted.confirmed
+        switch persisted.step {
+        case .done:
+            state = .done
+        case .attached:
+            state = persisted.attachment.map(State.attached) ?? .done
+        default:
+            let allConfirmed = !persisted.positions.isEmpty && persisted.positions.allSatisfy { persisted.confirmed[$0] != nil }
+            let attachAssetID = attachPosition.flatMap { persisted.confirmed[$0] }
+            if allConfirmed, persisted.intentPending, self.target != .none, let assetID = attachAssetID {
+                state = .reconciling(assetID: assetID)
+            } else if allConfirmed, self.target != .none, let assetID = attachAssetID {
+                state = .attaching(assetID: assetID, intentPersisted: false)
+            } else if allConfirmed {
+                state = .uploading(waitingFor: [])
+            } else {
+                // Images are missing from the platform: their bytes are needed again.
+                state = .processing
+            }
+        }
+    }
+
+    private var attachAssetID: Int? { attachPosition.flatMap { confirmed[$0] } }
+
+    /// What to do next in this state.
+    public var nextCommand: Command {
+        switch state {
+        case .processing: .process
+        case let .uploading(waiting): waiting.isEmpty ? .persistDone : .upload(positions: waiting.sorted())
+        case let .attaching(assetID, intentPersisted):
+            target.mayCreate && !intentPersisted ? .persistIntent(target, assetID: assetID) : .attach(target, assetID: assetID)
+        case let .reconciling(assetID): .reconcile(target, assetID: assetID)
+        case let .attached(attachment): .persistAttachment(attachment)
+        case .done: .finish
+        case let .failed(reason): .fail(reason)
+        }
+    }
+
+    /// Takes an event; returns the commands to carry out, in order (a persist
+    /// always comes before the call it makes safe).
+    public mutating func apply(_ event: Event) -> [Command] {
+        switch (state, event) {
+        case let (.processing, .processed(positions, alreadyConfirmed, position)):
+            confirmed.merge(alreadyConfirmed) { old, _ in old }
+            attachPosition = position
+            let waiting = Set(positions).subtracting(confirmed.keys)
+            if target != .none, position.map(positions.contains) != true {
+                state = .failed("the image to attach was not produced")
+                return [nextCommand]
+            }
+            state = .uploading(waitingFor: waiting)
+            if waiting.isEmpty { state = afterUploads() }
+            return [nextCommand]
+
+        case let (.uploading(waiting), .imageConfirmed(position, assetID)):
+            confirmed[position] = assetID
+            let left = waiting.subtracting([position])
+            state = .uploading(waitingFor: left)
+            guard left.isEmpty else { return [] } // the other uploads are under way
+            state = afterUploads()
+            return [nextCommand]
+
+        case (.attaching(let assetID, false), .intentPersisted) where target.mayCreate:
+            state = .attaching(assetID: assetID, intentPersisted: true)
+            return [nextCommand]
+
+        case (.attaching, .attached(let attachment)), (.reconciling, .reconciled(.some(let attachment))):
+            state = .attached(attachment)
+            return [.persistAttachment(attachment)]
+
+        case let (.attaching(assetID, _), .ambiguous):
+            state = .reconciling(assetID: assetID)
+            return [.reconcile(target, assetID: assetID)]
+
+        case let (.reconciling(assetID), .reconciled(nil)):
+            guard attachAttempts < maxAttachAttempts else {
+                state = .failed("the attach call was not carried out after \(attachAttempts) attempt(s)")
+                return [nextCommand]
+            }
+            // Nothing there: safe to call again (the intent is already persisted).
+            state = .attaching(assetID: assetID, intentPersisted: true)
+            return [nextCommand]
+
+        case (.attached, .attachmentPersisted):
+            return [.persistDone]
+
+        case (.uploading, .donePersisted), (.attached, .donePersisted):
+            state = .done
+            return [.finish]
+
+        case let (.done, event):
+            // Late events of a finished job change nothing.
+            _ = event
+            return [.finish]
+
+        case let (_, .failed(reason)):
+            state = .failed(reason)
+            return [.fail(reason)]
+
+        default:
+            let reason = "job lifecycle: \(event) is not expected in state \(state)"
+            state = .failed(reason)
+            return [.fail(reason)]
+        }
+    }
+
+    /// Every image is on the platform: attach, or (nothing to attach) record done.
+    private func afterUploads() -> State {
+        guard target != .none, let assetID = attachAssetID else { return .uploading(waitingFor: []) }
+        return .attaching(assetID: assetID, intentPersisted: false)
+    }
+
+    /// The runner sends the attach call now: counted, so repeated look-ups that
+    /// find nothing end in a failure instead of a loop.
+    public mutating func attachSent() {
+        attachAttempts += 1
+    }
+}
