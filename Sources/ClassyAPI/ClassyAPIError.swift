@@ -51,6 +51,9 @@ public struct ClassyAPIError: Error, Sendable, Hashable, CustomStringConvertible
         self.request = request
     }
 
+    /// The failure is the token endpoint's: it concerns every request, not one.
+    public var isTokenFailure: Bool { request == TokenFetcher.label }
+
     public var description: String {
         "ClassyAPIError.\(code)(\(status.map(String.init) ?? "-")) \(request): \(message)"
     }

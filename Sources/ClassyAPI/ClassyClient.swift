@@ -178,8 +178,12 @@ struct TokenFetcher: Sendable {
     let timeout: TimeAmount
     let logger: Logger
 
+    /// The request label of every token failure, so a caller can tell that the
+    /// failure concerns every request, not one.
+    static let label = "POST /oauth2/auth"
+
     func fetch() async throws(ClassyAPIError) -> AccessToken {
-        let label = "POST /oauth2/auth"
+        let label = Self.label
         let form = [("grant_type", "client_credentials"), ("client_id", configuration.clientID), ("client_secret", configuration.clientSecret)]
             .map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
         var rng = SystemRandomNumberGenerator()
@@ -202,7 +206,7 @@ struct TokenFetcher: Sendable {
             } catch {
                 status = -1
                 if Task.isCancelled || !retry.allowsRetry(afterAttempt: attempt, elapsed: ContinuousClock.now - started, delay: .zero) {
-                    throw ClassyAPIError(.authentication, message: "the token endpoint did not answer: \(describeTransport(error))", request: label)
+                    throw ClassyAPIError(.transport, message: "the token endpoint did not answer: \(describeTransport(error))", request: label)
                 }
             }
             if status == 200 {
@@ -217,7 +221,8 @@ struct TokenFetcher: Sendable {
             if let asked = RetryPolicy.serverRequestedDelay(headers: headers, status: status) { delay = max(delay, min(asked, retry.maxServerWait)) }
             guard status == -1 || RetryPolicy.isRetryable(status: status),
                   retry.allowsRetry(afterAttempt: attempt, elapsed: ContinuousClock.now - started, delay: delay) else {
-                throw ClassyAPIError(.authentication, status: status == -1 ? nil : status, message: status == -1 ? "the token endpoint did not answer" : apiMessage(body), request: label)
+                if status == -1 { throw ClassyAPIError(.transport, message: "the token endpoint did not answer", request: label) }
+                throw ClassyAPIError(.authentication, status: status, message: apiMessage(body), request: label)
             }
             do { try await Task.sleep(for: delay) } catch { throw ClassyAPIError(.transport, message: "cancelled", request: label) }
             attempt += 1

@@ -160,7 +160,7 @@ public struct UploadStateMachine: Sendable, Hashable {
 /// `X-Amz-Date` when the URL says; else the API's documented 15 minutes from issue.
 public enum PresignedURLLifetime {
     /// The lifetime the API documents for `presigned_put_url`.
-    public static let documented: TimeInterval = 15 * 60
+    public static let documented = TimeInterval(ClassyLimits.presignedURLLifetimeSeconds)
 
     public static func expiry(of url: String, issuedAt: Date) -> Date {
         guard let components = URLComponents(string: url) else { return issuedAt.addingTimeInterval(documented) }

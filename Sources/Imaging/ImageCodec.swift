@@ -78,7 +78,9 @@ public enum ImageFile {
     /// Reads a whole file, refusing it from its size before reading when it is over the limit.
     /// Reads straight into the array (no intermediate `Data` copy).
     public static func read(_ path: String, limits: DecodeLimits = .default) throws(ImagingError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO or a device must not wait for a writer; the
+        // fstat below refuses anything that is not a regular file.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw ImagingError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var info = stat()

@@ -50,12 +50,12 @@ final class JournalTests: XCTestCase {
     func testMigrationsCreateTheSchemaOnAFreshFile() async throws {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
         let journal = try SQLiteJournal(path: path)
-        XCTAssertEqual(try journal.tableNames(), ["abandonedAsset", "item", "job", "run"])
+        XCTAssertEqual(try journal.tableNames(), ["abandonedAsset", "item", "job", "run", "target"])
         _ = try await journal.plan(plan("a"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: path + "-wal"), "WAL mode")
         // Opening again migrates nothing twice and keeps the data.
         let again = try SQLiteJournal(path: path)
-        XCTAssertEqual(try again.tableNames(), ["abandonedAsset", "item", "job", "run"])
+        XCTAssertEqual(try again.tableNames(), ["abandonedAsset", "item", "job", "run", "target"])
         let job = try await again.job(key: "a")
         XCTAssertEqual(job?.step, .planned)
         XCTAssertEqual(try again.integrityCheck(), "ok")

@@ -146,11 +146,11 @@ public struct BatchRunner: Sendable {
                 if case let .ecard(_, order, _) = job.role, byOrder[order] != nil { continue }
                 adding.append(job)
             }
-            if existing.count + adding.count > 4 {
+            if existing.count + adding.count > ClassyLimits.maxECardsPerCampaign {
                 let lines = adding.map { "line \($0.line)" }.joined(separator: ", ")
                 throw BatchError(.ecardLimit, """
                     campaign \(campaign) has \(existing.count) eCard(s); adding \(adding.count) more (\(lines)) would exceed \
-                    the limit of 4 eCards per campaign. Nothing was uploaded.
+                    the limit of \(ClassyLimits.maxECardsPerCampaign) eCards per campaign. Nothing was uploaded.
                     """)
             }
         }
@@ -695,7 +695,7 @@ struct JobFailure: Error {
     init(apiError error: ClassyAPIError, item: Int?) {
         self.init(item: item, message: error.description, abandonedAssetIDs: error.pendingAssetIDs,
                   cancelled: Task.isCancelled || error.message == "cancelled", ambiguous: error.code == .ambiguous,
-                  fatal: error.code == .authentication
+                  fatal: error.isTokenFailure
                       ? BatchError(.service, "the API's token endpoint failed, so the run stopped: \(error)") : nil)
         apiError = error
     }

@@ -1,3 +1,4 @@
+import ClassyAPI
 import Foundation
 import Imaging
 import Yams
@@ -12,8 +13,8 @@ struct ManifestValidator {
     /// Sources already read, by absolute path: a file used by several jobs is read once.
     private var sources: [String: Result<(ImageInfo, String), ManifestProblemText>] = [:]
 
-    static let ecardSize = PixelSize(width: 600, height: 400)
-    static let maxEcardsPerCampaign = 4
+    static let ecardSize = PixelSize(width: ClassyLimits.eCardWidth, height: ClassyLimits.eCardHeight)
+    static let maxEcardsPerCampaign = ClassyLimits.maxECardsPerCampaign
 
     static let commonKeys: Set<String> = ["role", "source", "format", "member_id"]
     static let roleKeys: [String: Set<String>] = [
@@ -204,7 +205,19 @@ struct ManifestValidator {
         var firstWithOrder: [Int: [Int: Job]] = [:]
         var countPerCampaign: [Int: Int] = [:]
         var firstWithKey: [String: Job] = [:]
+        var firstSocialFor: [String: Job] = [:]
         for job in jobs {
+            // Two social images for one appeal set would race, the later-finishing
+            // one winning: refused, so the outcome never depends on timing.
+            if case .social = job.role {
+                let target = job.role.targetDescription
+                if let first = firstSocialFor[target] {
+                    problems.append(ManifestProblem(line: job.line, message:
+                        "\(target) already gets a social image from the job at line \(first.line) (an appeal set has one Facebook image)"))
+                } else {
+                    firstSocialFor[target] = job
+                }
+            }
             if case let .ecard(campaign, order, _) = job.role {
                 countPerCampaign[campaign, default: 0] += 1
                 if countPerCampaign[campaign]! == Self.maxEcardsPerCampaign + 1 {

@@ -1,0 +1,199 @@
+import XCTest
+@testable import AssetPipeline
+
+/// The job state machine without I/O: every persisted state a run can stop in
+/// (crash-restart), every event in every state, and the paths the exactly-once
+/// promise rests on (intent before create, look-up after doubt).
+final class JobLifecycleTests: XCTestCase {
+    typealias Command = JobLifecycle.Command
+    let ecard = AttachTarget.ecard(campaign: 1001, order: 1, existingCardID: nil)
+    let done = Attachment.ecard(id: 9, updated: false)
+
+    /// Drives a machine to the end, answering each command as `answer` says; returns every command seen.
+    func drive(_ machine: inout JobLifecycle, answer: (Command) -> JobLifecycle.Event?) -> [Command] {
+        drive(&machine) { command in answer(command).map { [$0] } ?? [] }
+    }
+
+    func drive(_ machine: inout JobLifecycle, answers: (Command) -> [JobLifecycle.Event]) -> [Command] {
+        var seen: [Command] = []
+        var queue = [machine.nextCommand]
+        var steps = 0
+        while !queue.isEmpty, steps < 100 {
+            steps += 1
+            let command = queue.removeFirst()
+            seen.append(command)
+            if case .attach = command { machine.attachSent() }
+            for event in answers(command) { queue += machine.apply(event) }
+        }
+        return seen
+    }
+
+    /// The happy path of an eCard job: the intent is persisted before the create call.
+    func happyAnswer(_ command: Command) -> JobLifecycle.Event? {
+        switch command {
+        case .process: .processed(positions: [0, 1], confirmed: [:], attachPosition: 1)
+        case .upload: nil
+        case .persistIntent: .intentPersisted
+        case .attach: .attached(done)
+        case .reconcile: .reconciled(nil)
+        case .persistAttachment: .attachmentPersisted
+        case .persistDone: .donePersisted
+        case .finish, .fail: nil
+        }
+    }
+
+    func testANewECardJobPersistsItsIntentBeforeTheCreateCallAndFinishes() {
+        var machine = JobLifecycle(target: ecard, attachPosition: nil)
+        var commands = [machine.nextCommand]
+        XCTAssertEqual(commands, [.process])
+        commands = machine.apply(.processed(positions: [0, 1], confirmed: [:], attachPosition: 1))
+        XCTAssertEqual(commands, [.upload(positions: [0, 1])])
+        XCTAssertEqual(machine.apply(.imageConfirmed(position: 0, assetID: 10)), [], "waits for the other image")
+        XCTAssertEqual(machine.apply(.imageConfirmed(position: 1, assetID: 11)), [.persistIntent(ecard, assetID: 11)])
+        XCTAssertEqual(machine.apply(.intentPersisted), [.attach(ecard, assetID: 11)])
+        machine.attachSent()
+        XCTAssertEqual(machine.apply(.attached(done)), [.persistAttachment(done)])
+        XCTAssertEqual(machine.apply(.attachmentPersisted), [.persistDone])
+        XCTAssertEqual(machine.apply(.donePersisted), [.finish])
+        XCTAssertEqual(machine.state, .done)
+    }
+
+    func testAnUpdateIsSafeToRepeatAndNeedsNoIntent() {
+        let update = AttachTarget.matchingPlan(id: 5)
+        var machine = JobLifecycle(target: update, attachPosition: nil)
+        _ = machine.apply(.processed(positions: [0], confirmed: [:], attachPosition: 0))
+        XCTAssertEqual(machine.apply(.imageConfirmed(position: 0, assetID: 3)), [.attach(update, assetID: 3)])
+    }
+
+    func testAJobWithNothingToAttachRecordsDoneAfterItsUploads() {
+        var machine = JobLifecycle(target: .none, attachPosition: nil)
+        _ = machine.apply(.processed(positions: [0, 1, 2], confirmed: [:], attachPosition: nil))
+        _ = machine.apply(.imageConfirmed(position: 0, assetID: 1))
+        _ = machine.apply(.imageConfirmed(position: 2, assetID: 3))
+        XCTAssertEqual(machine.apply(.imageConfirmed(position: 1, assetID: 2)), [.persistDone])
+    }
+
+    func testALostAnswerIsLookedUpAndAdoptedInsteadOfCreatingAgain() {
+        var machine = JobLifecycle(target: ecard, attachPosition: nil)
+        _ = machine.apply(.processed(positions: [0], confirmed: [:], attachPosition: 0))
+        _ = machine.apply(.imageConfirmed(position: 0, assetID: 7))
+        _ = machine.apply(.intentPersisted)
+        machine.attachSent()
+        XCTAssertEqual(machine.apply(.ambiguous), [.reconcile(ecard, assetID: 7)])
+        XCTAssertEqual(machine.apply(.reconciled(done)), [.persistAttachment(done)], "found: adopted, not created again")
+    }
+
+    func testALookUpThatFindsNothingCallsAgainUntilTheAttemptsRunOut() {
+        var machine = JobLifecycle(target: ecard, attachPosition: nil, maxAttachAttempts: 2)
+        let seen = drive(&machine, answers: { command in
+            switch command {
+            case .attach: [.ambiguous]
+            case .upload(let positions): positions.map { .imageConfirmed(position: $0, assetID: 20 + $0) }
+            default: happyAnswer(command).map { [$0] } ?? []
+            }
+        })
+        let attaches = seen.filter { if case .attach = $0 { true } else { false } }.count
+        XCTAssertEqual(attaches, 2, "one call, then one more after a look-up found nothing")
+        guard case .fail = seen.last else { return XCTFail("expected a failure, got \(seen)") }
+    }
+
+    // MARK: Crash-restart from every persisted state
+
+    func testRestartingFromEachPersistedStepContinuesWithTheRightCommand() {
+        let cases: [(JobLifecycle.Persisted, Command, String)] = [
+            (.init(step: .planned), .process, "planned: process"),
+            (.init(step: .processed, positions: [0, 1]), .process, "processed, nothing confirmed: the bytes are needed"),
+            (.init(step: .pendingCreated, confirmed: [0: 5], positions: [0, 1]), .process, "one image left: process for its bytes"),
+            (.init(step: .markedUploaded, confirmed: [0: 5, 1: 6], positions: [0, 1]), .persistIntent(ecard, assetID: 6),
+             "all uploaded: no processing, the intent first"),
+            (.init(step: .markedUploaded, confirmed: [0: 5, 1: 6], positions: [0, 1], intentPending: true), .reconcile(ecard, assetID: 6),
+             "intent persisted, no attachment: look it up before calling again"),
+            (.init(step: .attached, confirmed: [0: 5, 1: 6], positions: [0, 1], attachment: done), .persistAttachment(done),
+             "killed between attached and done: finish, never process again"),
+            (.init(step: .done), .finish, "done: nothing"),
+        ]
+        for (persisted, expected, why) in cases {
+            let machine = JobLifecycle(target: ecard, attachPosition: 1, resumingFrom: persisted)
+            XCTAssertEqual(machine.nextCommand, expected, why)
+        }
+    }
+
+    func testAJobKilledBetweenAttachedAndDoneFinishesWithoutAnyAPICall() {
+        var machine = JobLifecycle(target: ecard, attachPosition: 1,
+                                   resumingFrom: .init(step: .attached, confirmed: [0: 5, 1: 6], positions: [0, 1], attachment: done))
+        let seen = drive(&machine) { happyAnswer($0) }
+        XCTAssertEqual(seen, [.persistAttachment(done), .persistDone, .finish])
+    }
+
+    func testEveryRestartPointEndsDoneWithAtMostOneCreateCall() {
+        // Every prefix of the happy path's persisted states, restarted: the job
+        // always finishes, and creates the eCard at most once in all.
+        let persistedStates: [JobLifecycle.Persisted] = [
+            .init(step: .planned),
+            .init(step: .processed, positions: [0, 1]),
+            .init(step: .markedUploaded, confirmed: [0: 5, 1: 6], positions: [0, 1]),
+            .init(step: .markedUploaded, confirmed: [0: 5, 1: 6], positions: [0, 1], intentPending: true),
+            .init(step: .attached, confirmed: [0: 5, 1: 6], positions: [0, 1], attachment: done),
+        ]
+        for persisted in persistedStates {
+            var machine = JobLifecycle(target: ecard, attachPosition: 1, resumingFrom: persisted)
+            // The eCard already exists when the intent was persisted before the kill (worst case: the call went out).
+            let existsAlready = persisted.intentPending
+            let seen = drive(&machine, answers: { command in
+                switch command {
+                case .upload(let positions):
+                    // Confirmations arrive one by one.
+                    return positions.map { .imageConfirmed(position: $0, assetID: 5 + $0) }
+                case .reconcile: return [.reconciled(existsAlready ? done : nil)]
+                default: return happyAnswer(command).map { [$0] } ?? []
+                }
+            })
+            let creates = seen.filter { if case .attach = $0 { true } else { false } }.count
+            XCTAssertEqual(machine.state, .done, "from \(persisted): \(seen)")
+            XCTAssertEqual(creates, existsAlready ? 0 : (persisted.step == .attached ? 0 : 1), "from \(persisted)")
+        }
+    }
+
+    // MARK: Every state × every event
+
+    func testEveryEventInEveryStateLeadsToACommandOrAFailureNeverAHang() {
+        let states: [JobLifecycle] = {
+            var list: [JobLifecycle] = []
+            var m = JobLifecycle(target: ecard, attachPosition: nil)
+            list.append(m) // processing
+            _ = m.apply(.processed(positions: [0, 1], confirmed: [:], attachPosition: 1)); list.append(m) // uploading
+            _ = m.apply(.imageConfirmed(position: 0, assetID: 1)); _ = m.apply(.imageConfirmed(position: 1, assetID: 2)); list.append(m) // attaching
+            _ = m.apply(.intentPersisted); list.append(m) // attaching, intent persisted
+            var r = m; _ = r.apply(.ambiguous); list.append(r) // reconciling
+            _ = m.apply(.attached(done)); list.append(m) // attached
+            _ = m.apply(.attachmentPersisted); _ = m.apply(.donePersisted); list.append(m) // done
+            var f = JobLifecycle(target: ecard, attachPosition: nil); _ = f.apply(.failed("x")); list.append(f) // failed
+            return list
+        }()
+        let events: [JobLifecycle.Event] = [
+            .processed(positions: [0, 1], confirmed: [:], attachPosition: 1), .imageConfirmed(position: 1, assetID: 2),
+            .intentPersisted, .attached(done), .ambiguous, .reconciled(done), .reconciled(nil), .attachmentPersisted,
+            .donePersisted, .failed("boom"),
+        ]
+        XCTAssertEqual(Set(states.map { "\($0.state)".prefix(8) }).count, 7, "the states above are distinct")
+        for start in states {
+            for event in events {
+                var machine = start
+                let commands = machine.apply(event)
+                if case .failed = machine.state {
+                    XCTAssertTrue(commands.contains { if case .fail = $0 { true } else { false } }, "a failure says so: \(start.state) + \(event)")
+                }
+                if case .done = start.state {
+                    XCTAssertEqual(machine.state, .done, "a finished job stays finished: \(event)")
+                }
+                // Every non-final state gives the runner something to do, or waits for confirmations still to come.
+                if commands.isEmpty {
+                    guard case let .uploading(waiting) = machine.state else {
+                        return XCTFail("\(start.state) + \(event) gave no command")
+                    }
+                    XCTAssertFalse(waiting.isEmpty)
+                }
+            }
+        }
+    }
+}
