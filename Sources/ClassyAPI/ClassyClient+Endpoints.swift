@@ -46,6 +46,8 @@ extension ClassyClient {
         return try decode(Campaign.self, r, "GET /2.0/campaigns/\(id)")
     }
 
+    /// `POST /2.0/campaigns/{id}/ecards`. The reference's answer carries no
+    /// `id`: the returned card's `id` is then nil (use `findECard` to look it up).
     public func createECard(campaignID: Int, _ input: ECardInput) async throws(ClassyAPIError) -> ECard {
         let r = try await send(.POST, "/2.0/campaigns/\(campaignID)/ecards", json: try encode(input))
         return try decode(ECard.self, r, "POST /2.0/campaigns/\(campaignID)/ecards")
@@ -56,16 +58,32 @@ extension ClassyClient {
         ClassyPages(client: self, path: "/2.0/campaigns/\(campaignID)/ecards", perPage: perPage)
     }
 
+    /// The campaign's eCard showing `assetID` (and at `order`, when given), or
+    /// nil: how to recognise an eCard whose `POST` answer was lost or had no
+    /// `id`. Reads the campaign's eCards page by page and stops at the first match.
+    public func findECard(campaignID: Int, assetID: Int, order: Int? = nil) async throws(ClassyAPIError) -> ECard? {
+        let path = "/2.0/campaigns/\(campaignID)/ecards"
+        var number = 1
+        while true {
+            let p = try await page(ECard.self, path: path, page: number, perPage: 100)
+            if let card = p.data.first(where: { $0.assetID == assetID && (order == nil || $0.order == order) }) { return card }
+            let current = p.currentPage ?? number
+            if p.data.isEmpty || (p.lastPage.map { current >= $0 } ?? (p.nextPageURL == nil)) { return nil }
+            number = current + 1
+        }
+    }
+
+    /// `GET /2.0/eCards/{id}` (the reference's capitalisation; the path is case-sensitive).
     public func eCard(_ id: Int) async throws(ClassyAPIError) -> ECard {
-        try decode(ECard.self, try await send(.GET, "/2.0/ecards/\(id)"), "GET /2.0/ecards/\(id)")
+        try decode(ECard.self, try await send(.GET, "/2.0/eCards/\(id)"), "GET /2.0/eCards/\(id)")
     }
 
     public func updateECard(_ id: Int, _ input: ECardInput) async throws(ClassyAPIError) -> ECard {
-        try decode(ECard.self, try await send(.PUT, "/2.0/ecards/\(id)", json: try encode(input)), "PUT /2.0/ecards/\(id)")
+        try decode(ECard.self, try await send(.PUT, "/2.0/eCards/\(id)", json: try encode(input)), "PUT /2.0/eCards/\(id)")
     }
 
     public func deleteECard(_ id: Int) async throws(ClassyAPIError) {
-        _ = try await send(.DELETE, "/2.0/ecards/\(id)")
+        _ = try await send(.DELETE, "/2.0/eCards/\(id)")
     }
 
     public func appealSet(campaignID: Int) async throws(ClassyAPIError) -> AppealSet {
@@ -96,9 +114,25 @@ extension ClassyClient {
     }
 
     /// `PUT /2.0/donation-matching-plans/{id}` setting the sponsor's image (`asset_id`).
+    /// The reference marks business_name, matching_limit_amount, started_at and
+    /// timezone_identifier Required on this PUT, so the plan is read first and
+    /// those (and ended_at, when set) are sent back as they are.
     public func setMatchingPlanAsset(planID: Int, assetID: Int) async throws(ClassyAPIError) -> MatchingPlan {
-        let r = try await send(.PUT, "/2.0/donation-matching-plans/\(planID)", json: Array("{\"asset_id\":\(assetID)}".utf8))
-        return try decode(MatchingPlan.self, r, "PUT /2.0/donation-matching-plans/\(planID)")
+        let label = "PUT /2.0/donation-matching-plans/\(planID)"
+        let current = try await matchingPlan(planID)
+        func required(_ value: String?, _ field: String) throws(ClassyAPIError) -> String {
+            guard let value else {
+                throw ClassyAPIError(.invalidResponse, message: "plan \(planID) has no \(field), which the update must send", request: label)
+            }
+            return value
+        }
+        let update = MatchingPlanUpdate(
+            assetID: assetID, businessName: try required(current.businessName, "business_name"),
+            matchingLimitAmount: try required(current.matchingLimitAmount, "matching_limit_amount"),
+            startedAt: try required(current.startedAt, "started_at"), endedAt: current.endedAt,
+            timezoneIdentifier: try required(current.timezoneIdentifier, "timezone_identifier"))
+        let r = try await send(.PUT, "/2.0/donation-matching-plans/\(planID)", json: try encode(update))
+        return try decode(MatchingPlan.self, r, label)
     }
 
     /// Any paged collection of the API, read lazily as an async sequence.

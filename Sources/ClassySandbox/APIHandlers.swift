@@ -10,6 +10,8 @@ struct APIHandlers {
     let store: ObjectStoreBackend
     let processor: any SandboxImageProcessor
     let baseURL: String
+    /// The faults in force for this request (some change the shape of answers).
+    let faults: SandboxFaults
 
     /// `method` is one of `route.methods` (the responder answered 405 otherwise).
     func handle(_ route: APIRoute, method: String, request: Request) async throws -> Response {
@@ -25,6 +27,7 @@ struct APIHandlers {
         case (.campaignECards(let id), "GET"): return try await listECards(id, request)
         case (.campaignECards(let id), _): return try await createECard(id, request)
         case (.eCard(let id), "GET"): return Reply.json(render(try await existingECard(id)))
+
         case (.eCard(let id), "PUT"): return try await updateECard(id, request)
         case (.eCard(let id), _):
             _ = try await existingECard(id)
@@ -33,15 +36,19 @@ struct APIHandlers {
         case (.campaignAppealSet(let id), "GET"):
             _ = try await existingCampaign(id)
             // Documented: 200 with empty values when none was created.
-            if let set = await state.appealSet(campaign: id) { return Reply.json(render(set)) }
-            return Reply.json(render(SandboxAppealSet(id: 0, campaignID: id), emptyID: true))
+            if let set = await state.appealSet(campaign: id) { return Reply.json(await render(set)) }
+            return Reply.json(await render(SandboxAppealSet(id: 0, campaignID: id), emptyID: true))
         case (.campaignAppealSet(let id), _): return try await saveAppealSet(campaign: id, existing: nil, request)
         case (.appealSet(let id), "GET"):
             guard let set = await state.appealSet(id) else { throw notFound("Appeal set") }
-            return Reply.json(render(set))
+            return Reply.json(await render(set))
         case (.appealSet(let id), _):
             guard let set = await state.appealSet(id) else { throw notFound("Appeal set") }
             return try await saveAppealSet(campaign: set.campaignID, existing: set, request)
+        case (.campaignMatchingPlans(let id), "GET"):
+            _ = try await existingCampaign(id)
+            let plans = await state.matchingPlans(campaign: id).map(render)
+            return Reply.json(page(plans, request: request, path: "/2.0/campaigns/\(id)/donation-matching-plans"))
         case (.campaignMatchingPlans(let id), _): return try await saveMatchingPlan(campaign: id, existing: nil, request)
         case (.matchingPlan(let id), "GET"):
             guard let plan = await state.matchingPlan(id) else { throw notFound("Donation matching plan") }
@@ -258,9 +265,12 @@ struct APIHandlers {
         return c
     }
 
+    /// The reference's eCard fields; `id` is the sandbox's addition (without it
+    /// `/eCards/{id}` could not be used), left out under `eCardsWithoutID`.
     private func render(_ c: SandboxECard) -> JSON {
-        .object([("id", .int(c.id)), ("asset_id", .optional(c.assetID)), ("campaign_id", .int(c.campaignID)),
-                 ("image_url", .optional(c.imageURL)), ("order", .optional(c.order))])
+        let fields: [(String, JSON)] = [("asset_id", .optional(c.assetID)), ("campaign_id", .int(c.campaignID)),
+                                        ("image_url", .optional(c.imageURL)), ("order", .optional(c.order))]
+        return .object(faults.eCardsWithoutID ? fields : [("id", .int(c.id))] + fields)
     }
 
     struct AppealSetBody: Decodable {
@@ -287,49 +297,72 @@ struct APIHandlers {
         if let v = body.twitterText { set.twitterText = v }
         if let v = body.smsText { set.smsText = v }
         try await state.put(set)
-        return Reply.json(render(set))
+        return Reply.json(await render(set))
     }
 
+    /// The request fields of both plan endpoints; `currency_code` only on create.
     struct MatchingPlanBody: Decodable {
-        var businessName: String?; var matchingLimitAmount: String?; var assetId: Int?; var imageUrl: String?
+        var assetId: Int?; var businessName: String?; var currencyCode: String?; var endedAt: String?
+        var matchingLimitAmount: String?; var startedAt: String?; var timezoneIdentifier: String?
+
+        /// The fields the reference marks Required on both POST and PUT, when absent (or empty).
+        var missingRequired: [String] {
+            [("business_name", businessName), ("matching_limit_amount", matchingLimitAmount),
+             ("started_at", startedAt), ("timezone_identifier", timezoneIdentifier)]
+                .filter { $0.1?.isEmpty ?? true }.map(\.0)
+        }
     }
 
-    /// `POST /campaigns/{id}/donation-matching-plans` (business_name and
-    /// matching_limit_amount required) and `PUT /donation-matching-plans/{id}`.
+    /// `POST /campaigns/{id}/donation-matching-plans` and `PUT /donation-matching-plans/{id}`:
+    /// both require business_name, matching_limit_amount, started_at and timezone_identifier.
     private func saveMatchingPlan(campaign: Int, existing: SandboxMatchingPlan?, _ request: Request) async throws -> Response {
         _ = try await existingCampaign(campaign)
         let body = try await decodeBody(MatchingPlanBody.self, from: request)
+        let missing = body.missingRequired
+        guard missing.isEmpty, let name = body.businessName, let limit = body.matchingLimitAmount else {
+            throw SandboxHTTPError(status: 400, message: "Missing required field\(missing.count > 1 ? "s" : ""): \(missing.joined(separator: ", "))")
+        }
+        guard Decimal(string: limit).map({ $0 >= 0 }) == true else {
+            throw SandboxHTTPError(status: 400, message: "matching_limit_amount must be a non-negative amount (\"0\" means unlimited)")
+        }
+        let now = await state.now
         var plan: SandboxMatchingPlan
-        if let existing {
-            plan = existing
-        } else {
-            guard let name = body.businessName, let limit = body.matchingLimitAmount else {
-                throw SandboxHTTPError(status: 400, message: "business_name and matching_limit_amount are required")
-            }
-            plan = SandboxMatchingPlan(id: await state.nextID(), campaignID: campaign, businessName: name, matchingLimitAmount: limit)
+        if let existing { plan = existing } else {
+            plan = SandboxMatchingPlan(id: await state.nextID(), campaignID: campaign, businessName: name,
+                                       matchingLimitAmount: limit, currencyCode: body.currencyCode ?? "USD", createdAt: now)
         }
         if let a = body.assetId {
             _ = try await uploadedAsset(a, field: "asset_id")
             plan.assetID = a
         }
-        if let v = body.imageUrl { plan.imageURL = v }
-        if let v = body.businessName { plan.businessName = v }
-        if let v = body.matchingLimitAmount { plan.matchingLimitAmount = v }
+        plan.businessName = name
+        plan.matchingLimitAmount = limit
+        plan.startedAt = body.startedAt
+        plan.timezoneIdentifier = body.timezoneIdentifier
+        if let v = body.endedAt { plan.endedAt = v }
+        plan.updatedAt = now
         try await state.put(plan)
         return Reply.json(render(plan))
     }
 
+    /// The reference's field order and types: `campaign_id` and the amounts are strings.
     private func render(_ p: SandboxMatchingPlan) -> JSON {
-        .object([("id", .int(p.id)), ("campaign_id", .int(p.campaignID)), ("business_name", .optional(p.businessName)),
-                 ("matching_limit_amount", .optional(p.matchingLimitAmount)), ("asset_id", .optional(p.assetID)),
-                 ("image_url", .optional(p.imageURL))])
+        .object([("id", .int(p.id)), ("asset_id", .optional(p.assetID)), ("business_name", .string(p.businessName)),
+                 ("campaign_id", .string(String(p.campaignID))), ("created_at", .optional(p.createdAt.map(classyDate))),
+                 ("currency_code", .optional(p.currencyCode)), ("ended_at", .optional(p.endedAt)),
+                 ("matched_amount", .string(p.matchedAmount ?? "0")), ("matching_limit_amount", .string(p.matchingLimitAmount)),
+                 ("started_at", .optional(p.startedAt)), ("timezone_identifier", .optional(p.timezoneIdentifier)),
+                 ("updated_at", .optional(p.updatedAt.map(classyDate)))])
     }
 
-    private func render(_ s: SandboxAppealSet, emptyID: Bool = false) -> JSON {
-        .object([("id", emptyID ? .null : .int(s.id)), ("campaign_id", .int(s.campaignID)),
-                 ("email_body", .optional(s.emailBody)), ("email_subject", .optional(s.emailSubject)),
-                 ("facebook_asset_id", .optional(s.facebookAssetID)), ("facebook_video_url", .optional(s.facebookVideoURL)),
-                 ("facebook_image_url", .null), ("twitter_text", .optional(s.twitterText)), ("sms_text", .optional(s.smsText))])
+    /// `facebook_image_url` is the asset's static URL when a Facebook asset is set, as documented.
+    private func render(_ s: SandboxAppealSet, emptyID: Bool = false) async -> JSON {
+        let image = await s.facebookAssetID.asyncMap { await state.asset($0) } ?? nil
+        return .object([("id", emptyID ? .null : .int(s.id)), ("campaign_id", .int(s.campaignID)),
+                        ("email_body", .optional(s.emailBody)), ("email_subject", .optional(s.emailSubject)),
+                        ("facebook_asset_id", .optional(s.facebookAssetID)), ("facebook_video_url", .optional(s.facebookVideoURL)),
+                        ("facebook_image_url", .optional(image.map { store.cdnURL($0.objectKey) })),
+                        ("twitter_text", .optional(s.twitterText)), ("sms_text", .optional(s.smsText))])
     }
 
     /// The documented collection object around `items`.

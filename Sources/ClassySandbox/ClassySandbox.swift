@@ -9,56 +9,100 @@ import SigV4
 /// store on loopback. Start it, use `baseURL` and the credentials, stop it.
 public enum ClassySandbox {
     /// Binds (port 0 picks a free one), starts serving, and returns once the
-    /// port is known.
+    /// port is known. With a data directory the sandbox keeps its identity
+    /// across runs (`SandboxConfiguration.reuseStoredIdentity`): same apps,
+    /// same store key and, when no port is configured, the port of the last run
+    /// if it is free.
     public static func start(
         _ configuration: SandboxConfiguration = SandboxConfiguration(),
         processor: any SandboxImageProcessor = ImagingSandboxProcessor(),
         logger: Logger = Logger(label: "classy-sandbox")
     ) async throws -> RunningSandbox {
         var configuration = configuration
-        if configuration.reuseStoredApps, let dir = configuration.dataDirectory {
-            configuration.apps = try storedApps(in: dir, default: configuration.apps)
+        var identity: SandboxIdentity?
+        var directoryLock: DataDirectoryLock?
+        if let dir = configuration.dataDirectory {
+            try createPrivateDirectory(dir)
+            if configuration.reuseStoredApps { configuration.apps = try storedApps(in: dir, default: configuration.apps) }
+            if configuration.reuseStoredIdentity {
+                let stored = try SandboxIdentity.loadOrCreate(in: dir, configured: configuration.storeCredentials)
+                configuration.storeCredentials = stored.storeCredentials
+                identity = stored
+                directoryLock = try DataDirectoryLock(dir)
+            }
         }
         let state = try SandboxState(dataDirectory: configuration.dataDirectory, faults: configuration.faults, seed: configuration.seed)
         let base = BaseURLBox()
         let baseURL: @Sendable () -> String = { base.value }
         let store = ObjectStoreBackend(state: state, config: configuration, baseURL: baseURL)
         let responder = SandboxResponder(state: state, config: configuration, store: store, processor: processor, baseURL: baseURL)
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "classy-sandbox"),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger
-        )
-        // A service group without signal handlers: `stop()` shuts it down
-        // gracefully (in-flight requests finish), the CLI can add signals itself.
-        let group = ServiceGroup(services: [app], logger: logger)
-        let task = Task { try await group.run() }
-        var iterator = portStream.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            await group.triggerGracefulShutdown()
-            _ = await task.result
+
+        // Only the directory's owner takes (and records) the remembered port.
+        let owner = configuration.port == 0 && directoryLock != nil
+        var server: Server?
+        if owner, let remembered = identity?.port {
+            server = await Server.bind(responder, host: configuration.host, port: remembered, logger: logger)
+        }
+        if server == nil { server = await Server.bind(responder, host: configuration.host, port: configuration.port, logger: logger) }
+        guard let server else {
+            directoryLock?.release()
             throw SandboxStartError(message: "the sandbox did not start on \(configuration.host):\(configuration.port)")
         }
-        base.value = "http://\(configuration.host):\(port)"
-        return RunningSandbox(baseURL: base.value, port: port, apps: configuration.apps, state: state, group: group, task: task)
+        if owner, let dir = configuration.dataDirectory, var recorded = identity, recorded.port != server.port {
+            recorded.port = server.port
+            try recorded.save(in: dir)
+        }
+        base.value = "http://\(configuration.host):\(server.port)"
+        return RunningSandbox(baseURL: base.value, port: server.port, apps: configuration.apps, state: state,
+                              group: server.group, task: server.task, directoryLock: directoryLock)
+    }
+
+    /// A listening server and the task running it.
+    private struct Server {
+        var port: Int
+        var group: ServiceGroup
+        var task: Task<Void, any Error>
+
+        /// Starts serving on `port` (0: any free one); nil when it cannot bind.
+        static func bind(_ responder: SandboxResponder, host: String, port: Int, logger: Logger) async -> Server? {
+            let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+            let app = Application(
+                responder: responder,
+                configuration: .init(address: .hostname(host, port: port), serverName: "classy-sandbox"),
+                onServerRunning: { channel in
+                    portContinuation.yield(channel.localAddress?.port ?? 0)
+                    portContinuation.finish()
+                },
+                logger: logger
+            )
+            // A service group without signal handlers: `stop()` shuts it down
+            // gracefully (in-flight requests finish), the CLI can add signals itself.
+            let group = ServiceGroup(services: [app], logger: logger)
+            let task = Task {
+                // A failed bind ends the group before the server runs: end the wait too.
+                defer { portContinuation.finish() }
+                try await group.run()
+            }
+            var iterator = portStream.makeAsyncIterator()
+            guard let bound = await iterator.next(), bound > 0 else {
+                await group.triggerGracefulShutdown()
+                _ = await task.result
+                return nil
+            }
+            return Server(port: bound, group: group, task: task)
+        }
     }
 }
 
-/// Loads `apps.json` from the data directory, or writes `apps` there (owner-only).
+/// Loads `apps.json` from the data directory, or writes `apps` there (owner-only:
+/// the file holds client secrets).
 func storedApps(in dir: URL, default apps: [SandboxClientApp]) throws -> [SandboxClientApp] {
     let file = dir.appendingPathComponent("apps.json")
     if let data = try? Data(contentsOf: file), let stored = try? JSONDecoder().decode([SandboxClientApp].self, from: data), !stored.isEmpty {
+        chmod(file.path, 0o600) // narrows a file written by an older sandbox
         return stored
     }
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    try JSONEncoder().encode(apps).write(to: file, options: .atomic)
-    // The file holds client secrets.
-    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+    try writePrivateFile(try JSONEncoder().encode(apps), to: file)
     return apps
 }
 
@@ -86,6 +130,8 @@ public struct RunningSandbox: Sendable {
     let state: SandboxState
     let group: ServiceGroup
     let task: Task<Void, any Error>
+    /// Held while this sandbox owns its data directory's identity.
+    let directoryLock: DataDirectoryLock?
 
     /// The first app's client ID and secret (the one printed by the CLI).
     public var clientID: String { apps[0].clientID }
@@ -101,10 +147,12 @@ public struct RunningSandbox: Sendable {
         """
     }
 
-    /// Stops the server and waits for it to close.
+    /// Stops the server and waits for it to close (and lets the next sandbox
+    /// on the same data directory take its port).
     public func stop() async {
         await group.triggerGracefulShutdown()
         _ = await task.result
+        directoryLock?.release()
     }
 
     /// Waits until the server stops by itself (for a CLI in the foreground).
@@ -118,10 +166,21 @@ public struct RunningSandbox: Sendable {
     public func addCampaign(_ campaign: SandboxCampaign) async throws { try await state.put(campaign) }
 
     /// Adds (or keeps) a sponsor's donation-matching plan on a campaign, for tests and the CLI's sandbox mode.
+    /// A kept plan saved before the sandbox knew the Required `started_at` and
+    /// `timezone_identifier` gets them, so it can be updated as documented.
     public func addMatchingPlan(id: Int, campaign: Int, businessName: String = "Sponsor") async throws {
-        if await state.matchingPlan(id) != nil { return }
+        let now = await state.now
+        if var kept = await state.matchingPlan(id) {
+            guard kept.startedAt == nil || kept.timezoneIdentifier == nil else { return }
+            kept.startedAt = kept.startedAt ?? classyDate(now)
+            kept.timezoneIdentifier = kept.timezoneIdentifier ?? "UTC"
+            try await state.put(kept)
+            return
+        }
         if await state.campaign(campaign) == nil { try await state.put(SandboxCampaign(id: campaign, name: "Campaign \(campaign)")) }
-        try await state.put(SandboxMatchingPlan(id: id, campaignID: campaign, businessName: businessName, matchingLimitAmount: "0"))
+        try await state.put(SandboxMatchingPlan(id: id, campaignID: campaign, businessName: businessName, matchingLimitAmount: "0",
+                                                currencyCode: "USD", startedAt: classyDate(now), timezoneIdentifier: "UTC",
+                                                createdAt: now, updatedAt: now))
     }
 
     /// Changes an asset record the way someone editing the platform behind the
@@ -145,8 +204,12 @@ public struct RunningSandbox: Sendable {
             requestsOverLimit: await state.requestsOverLimit,
             storePuts: await state.storePuts,
             peakConcurrentStorePuts: await state.peakConcurrentStorePuts,
-            injectedFaults: await state.injectedFaults)
+            injectedFaults: await state.injectedFaults,
+            droppedResponses: await state.droppedResponses)
     }
+
+    /// Answers lost on purpose so far (`drop-response`): the work was done, the client heard nothing.
+    public func droppedResponses() async -> Int { await state.droppedResponses }
 
     /// The bytes the built-in store holds for an asset.
     public func objectBytes(assetID: Int) async -> [UInt8]? {
@@ -172,6 +235,8 @@ public struct SandboxStatistics: Sendable {
     public var storePuts: Int
     /// The most requests to the store (built-in) open at once, injected latency included.
     public var peakConcurrentStorePuts: Int = 0
-    /// Faults injected so far (S3 500s and resets, API 500s).
+    /// Faults injected so far (S3 500s and resets, API 500s, dropped answers).
     public var injectedFaults: Int = 0
+    /// Answers dropped after the work was done (`drop-response`), API and store together.
+    public var droppedResponses: Int = 0
 }

@@ -155,6 +155,11 @@ struct S3Endpoint {
         let md5 = SigV4.hex(digest)
         let object = StoredObject(key: key, contentType: headers["content-type"] ?? "binary/octet-stream", size: bytes.count, md5Hex: md5)
         try await state.storeObject(object, bytes: bytes)
+        if await state.dropResponse() {
+            // Stored, but the client never hears so.
+            try? await context.channel.close()
+            throw ConnectionDropped()
+        }
         return Reply.bytes(status: 200, body: [], contentType: nil, headers: [("ETag", "\"\(md5)\"")])
     }
 }

@@ -59,8 +59,9 @@ public struct SandboxConfiguration: Sendable {
     /// Validity of pre-signed URLs (`X-Amz-Expires`); Classy documents 15 minutes.
     public var presignExpires: Int = 900
     public var objectStore: SandboxObjectStore = .builtIn(bucket: "classy-sandbox-assets")
-    /// Keys the built-in store accepts and signs with.
-    public var storeCredentials = SigV4Credentials(accessKeyID: "SANDBOXACCESSKEY0001", secretAccessKey: "sandbox-secret-not-for-production")
+    /// Keys the built-in store accepts and signs with. With a data directory
+    /// (and `reuseStoredIdentity`), the directory's own key replaces them.
+    public var storeCredentials = SandboxConfiguration.defaultStoreCredentials
     public var region: String = "us-east-1"
     public var rateLimit: SandboxRateLimit? = nil
     public var faults = SandboxFaults()
@@ -70,6 +71,15 @@ public struct SandboxConfiguration: Sendable {
     /// With a data directory: keep the OAuth apps in `apps.json` (mode 600) and
     /// reuse them on the next start, so printed credentials stay valid.
     public var reuseStoredApps = true
+    /// With a data directory: keep the port and the store's signing key in
+    /// `identity.json` (mode 600) and reuse them, so a pre-signed URL or base URL
+    /// handed out by the previous run still works. The recorded port is taken
+    /// when `port` is 0 and it is free (otherwise a free one, then recorded).
+    public var reuseStoredIdentity = true
+
+    /// The store key of a sandbox without a data directory (public, so never secret).
+    public static let defaultStoreCredentials = SigV4Credentials(accessKeyID: "SANDBOXACCESSKEY0001",
+                                                                 secretAccessKey: "sandbox-secret-not-for-production")
 
     public init(apps: [SandboxClientApp] = [SandboxClientApp.generated()]) {
         self.apps = apps

@@ -17,12 +17,21 @@ public struct SandboxFaults: Sendable, Hashable {
     public var expiredPresignedURLs: Int = 0
     /// Share (0...1) of API requests answered `500`.
     public var apiServerErrorRate: Double = 0
+    /// Share (0...1) of answers lost after the work was done: an API request
+    /// (below `/2.0/`) or an object-store PUT is carried out (state changed,
+    /// object stored) and then the connection is closed without an answer,
+    /// as when a response dies on the way back.
+    public var dropResponseRate: Double = 0
+    /// eCard answers carry exactly the reference's fields, without the `id`
+    /// the sandbox otherwise adds, so a client must find its eCards by listing.
+    public var eCardsWithoutID = false
 
     public init() {}
 
     /// Reads `--fault` values of the CLI, each `name=value`:
     /// `s3-500=0.3`, `s3-reset=0.3`, `latency-ms=200`, `token-lifetime=5`,
-    /// `storm=20`, `storm-retry-after=2`, `expired-urls=1`, `api-500=0.1`.
+    /// `storm=20`, `storm-retry-after=2`, `expired-urls=1`, `api-500=0.1`,
+    /// `drop-response=0.05`, `ecards-without-id=1`.
     public init(parsing specs: [String]) throws(SandboxFaultSpecError) {
         self.init()
         for spec in specs {
@@ -45,6 +54,12 @@ public struct SandboxFaults: Sendable, Hashable {
             case "storm": stormRequests = try count()
             case "storm-retry-after": stormRetryAfterSeconds = try count()
             case "expired-urls": expiredPresignedURLs = try count()
+            case "drop-response": dropResponseRate = try rate()
+            case "ecards-without-id":
+                guard let on = ["1": true, "true": true, "0": false, "false": false][kv[1].lowercased()] else {
+                    throw SandboxFaultSpecError(spec: spec, reason: "expected 1 or 0")
+                }
+                eCardsWithoutID = on
             default: throw SandboxFaultSpecError(spec: spec, reason: "unknown fault \(kv[0])")
             }
         }

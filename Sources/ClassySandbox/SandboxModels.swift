@@ -44,13 +44,21 @@ struct SandboxAppealSet: Codable, Sendable {
 }
 
 /// A sponsor's donation-matching plan; `asset_id` is the sponsor's image.
+/// Fields added after the first version are optional, so older state still loads.
 struct SandboxMatchingPlan: Codable, Sendable {
     var id: Int
     var campaignID: Int
     var businessName: String
     var matchingLimitAmount: String
     var assetID: Int?
-    var imageURL: String?
+    var currencyCode: String?
+    var matchedAmount: String?
+    /// Classy datetimes as the client sent them.
+    var startedAt: String?
+    var endedAt: String?
+    var timezoneIdentifier: String?
+    var createdAt: Int64?
+    var updatedAt: Int64?
 }
 
 public struct SandboxCampaign: Codable, Sendable {
@@ -65,7 +73,8 @@ public struct SandboxCampaign: Codable, Sendable {
     }
 }
 
-struct IssuedToken: Codable, Sendable {
+/// A bearer token's grant; kept in memory only.
+struct IssuedToken: Sendable {
     var clientID: String
     var trusted: Bool
     var expiresAt: Int64

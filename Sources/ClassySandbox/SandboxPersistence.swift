@@ -13,7 +13,8 @@ enum SandboxChange: Codable {
     case ecardDeleted(id: Int)
     case appealSet(SandboxAppealSet)
     case matchingPlan(SandboxMatchingPlan)
-    case token(String, IssuedToken)
+    // No token case: bearer tokens are never written down. (Lines of an
+    // older log holding tokens no longer decode and are skipped on replay.)
 }
 
 extension SandboxState.Snapshot {
@@ -28,7 +29,6 @@ extension SandboxState.Snapshot {
         case .ecardDeleted(let id): ecards[id] = nil
         case .appealSet(let s): appealSets[s.id] = s; nextID = max(nextID, s.id)
         case .matchingPlan(let p): matchingPlans = (matchingPlans ?? [:]).merging([p.id: p]) { _, new in new }; nextID = max(nextID, p.id)
-        case .token(let value, let t): tokens[value] = t
         }
     }
 }
@@ -43,6 +43,8 @@ extension SandboxState.Snapshot {
 /// No fsync: the sandbox stands in for a remote server, and what it must
 /// survive is the worker being killed (the page cache keeps every write), not
 /// power loss. A line torn by a crash mid-write is the last one, and is skipped.
+/// Everything here is the owner's alone: the directory is 0700 and every file
+/// 0600 (objects, pre-signed URL keys and client secrets live beside the state).
 /// Appends and the compaction hold an `flock` on the log, so a second process
 /// opening the same directory (a `verify` beside a running `upload`) neither
 /// loses nor tears the other's lines.
@@ -59,11 +61,14 @@ final class SandboxPersistence {
     /// again next time, which changes nothing.
     init(directory: URL) throws {
         self.directory = directory
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("objects"), withIntermediateDirectories: true)
+        try createPrivateDirectory(directory)
+        try createPrivateDirectory(directory.appendingPathComponent("objects"))
         let stateFile = directory.appendingPathComponent("state.json")
         let logPath = directory.appendingPathComponent("changes.jsonl").path
-        let fd = open(logPath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(logPath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SandboxPersistenceError(message: "cannot open \(logPath): errno \(errno)") }
+        // A log created by an older sandbox (0644) is narrowed too.
+        fchmod(fd, 0o600)
         flock(fd, LOCK_EX)
         defer { flock(fd, LOCK_UN) }
         var snapshot = SandboxState.Snapshot()
@@ -83,7 +88,7 @@ final class SandboxPersistence {
             if saved == nil || !log.isEmpty {
                 let pretty = JSONEncoder()
                 pretty.outputFormatting = [.sortedKeys, .prettyPrinted]
-                try pretty.encode(snapshot).write(to: stateFile, options: .atomic)
+                try writePrivateFile(try pretty.encode(snapshot), to: stateFile)
             }
         } catch {
             close(fd)
@@ -99,18 +104,50 @@ final class SandboxPersistence {
         line.append(UInt8(ascii: "\n"))
         flock(logDescriptor, LOCK_EX)
         defer { flock(logDescriptor, LOCK_UN) }
-        try line.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(logDescriptor, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { throw SandboxPersistenceError(message: "cannot append to changes.jsonl: errno \(errno)") }
-                offset += n
-            }
-        }
+        let failure = writeAll(logDescriptor, line)
+        guard failure == 0 else { throw SandboxPersistenceError(message: "cannot append to changes.jsonl: errno \(failure)") }
     }
 
     deinit { close(logDescriptor) }
+}
+
+/// Creates `directory` (and its parents) and makes it owner-only (0700), also
+/// when it already existed with wider permissions.
+func createPrivateDirectory(_ directory: URL) throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    guard chmod(directory.path, 0o700) == 0 else {
+        throw SandboxPersistenceError(message: "cannot make \(directory.path) private: errno \(errno)")
+    }
+}
+
+/// Replaces `file` atomically with `data`, owner-only (0600) from the moment it
+/// exists: a temporary file created 0600 in the same directory, then renamed.
+/// (`Data.write(options: .atomic)` would create it 0644 under the usual umask.)
+func writePrivateFile(_ data: Data, to file: URL) throws {
+    let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(randomToken(4)).tmp").path
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw SandboxPersistenceError(message: "cannot create \(temporary): errno \(errno)") }
+    let failure = writeAll(fd, data)
+    close(fd)
+    guard failure == 0, rename(temporary, file.path) == 0 else {
+        let reason = failure != 0 ? failure : errno
+        unlink(temporary)
+        throw SandboxPersistenceError(message: "cannot write \(file.path): errno \(reason)")
+    }
+}
+
+/// Writes all of `data`, retrying short writes and EINTR; returns 0 or the errno.
+private func writeAll(_ fd: Int32, _ data: Data) -> Int32 {
+    data.withUnsafeBytes { raw -> Int32 in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return errno }
+            offset += n
+        }
+        return 0
+    }
 }
 
 struct SandboxPersistenceError: Error, CustomStringConvertible {

@@ -72,8 +72,13 @@ struct SandboxResponder: HTTPResponder {
                 return Reply.error(500, "Internal Server Error (injected)", headers: rate)
             }
             do {
-                let response = try await APIHandlers(state: state, config: config, store: store, processor: processor, baseURL: baseURL())
+                let response = try await APIHandlers(state: state, config: config, store: store, processor: processor, baseURL: baseURL(), faults: faults)
                     .handle(route, method: method, request: request)
+                if await state.dropResponse() {
+                    // The work is done and kept; only the answer is lost.
+                    try? await context.channel.close()
+                    throw ConnectionDropped()
+                }
                 var r = response
                 for (k, v) in rate { r.headers.append(HTTPField(name: HTTPField.Name(k)!, value: v)) }
                 return r
@@ -104,7 +109,7 @@ struct SandboxResponder: HTTPResponder {
         }
         let faults = await state.faults
         let lifetime = min(config.tokenExpiresIn, faults.tokenLifetimeSeconds ?? Int.max)
-        let token = try await state.issueToken(app: app, lifetime: lifetime)
+        let token = await state.issueToken(app: app, lifetime: lifetime)
         return Reply.json(.object([
             ("access_token", .string(token)),
             ("token_type", .string("bearer")),
@@ -137,7 +142,8 @@ struct SandboxResponder: HTTPResponder {
     }
 }
 
-/// The documented API paths below `/2.0/`.
+/// The documented API paths below `/2.0/`, matched case-sensitively as the
+/// reference writes them: `/campaigns/{id}/ecards` but `/eCards/{id}`.
 enum APIRoute {
     case assetURL
     case asset(Int)
@@ -152,22 +158,21 @@ enum APIRoute {
     case matchingPlan(Int)
 
     init?(_ s: [String]) {
-        let lower = s.map { $0.lowercased() }
-        switch lower.count {
-        case 2 where lower == ["assets", "url"]: self = .assetURL
+        switch s.count {
+        case 2 where s == ["assets", "url"]: self = .assetURL
         case 2:
             guard let id = Int(s[1]) else { return nil }
-            switch lower[0] {
+            switch s[0] {
             case "assets": self = .asset(id)
             case "campaigns": self = .campaign(id)
-            case "ecards": self = .eCard(id)
+            case "eCards": self = .eCard(id)
             case "appeal-set": self = .appealSet(id)
             case "donation-matching-plans": self = .matchingPlan(id)
             default: return nil
             }
         case 3:
             guard let id = Int(s[1]) else { return nil }
-            switch (lower[0], lower[2]) {
+            switch (s[0], s[2]) {
             case ("assets", "children"): self = .assetChildren(id)
             case ("assets", "process"): self = .assetProcess(id)
             case ("campaigns", "ecards"): self = .campaignECards(id)
@@ -187,7 +192,7 @@ enum APIRoute {
         case .campaignECards, .campaignAppealSet: ["GET", "POST"]
         case .eCard: ["GET", "PUT", "DELETE"]
         case .appealSet, .matchingPlan: ["GET", "PUT"]
-        case .campaignMatchingPlans: ["POST"]
+        case .campaignMatchingPlans: ["GET", "POST"]
         }
     }
 

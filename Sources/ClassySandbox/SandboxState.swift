@@ -16,7 +16,7 @@ actor SandboxState {
         var campaigns: [Int: SandboxCampaign] = [:]
         /// Optional so state saved before plans existed still loads.
         var matchingPlans: [Int: SandboxMatchingPlan]? = [:]
-        var tokens: [String: IssuedToken] = [:]
+        // No tokens here: a snapshot is written to disk, and bearer tokens never are.
     }
 
     struct Window {
@@ -25,6 +25,9 @@ actor SandboxState {
     }
 
     private(set) var snapshot = Snapshot()
+    /// Issued bearer tokens, in memory only: a restarted sandbox answers 401 to
+    /// old tokens and the client fetches a new one, as after any expiry.
+    private var tokens: [String: IssuedToken] = [:]
     /// Object bytes when there is no data directory (tests); otherwise they live in files.
     private var objectBytes: [String: [UInt8]] = [:]
     private let dataDirectory: URL?
@@ -40,8 +43,10 @@ actor SandboxState {
     /// Requests to the store being answered now, and the most at once.
     private var openStorePuts = 0
     private(set) var peakConcurrentStorePuts = 0
-    /// Faults injected so far (S3 500s and resets, API 500s), for tests.
+    /// Faults injected so far (S3 500s and resets, API 500s, dropped answers), for tests.
     private(set) var injectedFaults = 0
+    /// Answers dropped after the work was done (`drop-response`).
+    private(set) var droppedResponses = 0
 
     init(dataDirectory: URL?, faults: SandboxFaults, seed: UInt64) throws {
         self.dataDirectory = dataDirectory
@@ -72,6 +77,13 @@ actor SandboxState {
         let hit = rate > 0 && Double.random(in: 0..<1, using: &random) < rate
         if hit { injectedFaults += 1 }
         return hit
+    }
+
+    /// Whether to lose the answer of a request whose work is done (`drop-response`).
+    func dropResponse() -> Bool {
+        let drop = roll(faults.dropResponseRate)
+        if drop { droppedResponses += 1 }
+        return drop
     }
 
     /// Takes one request of a storm if one is under way.
@@ -105,20 +117,18 @@ actor SandboxState {
 
     // MARK: tokens
 
-    func issueToken(app: SandboxClientApp, lifetime: Int) throws -> String {
+    func issueToken(app: SandboxClientApp, lifetime: Int) -> String {
         let token = randomToken(20)
-        let issued = IssuedToken(clientID: app.clientID, trusted: app.trusted, expiresAt: now + Int64(lifetime))
-        snapshot.tokens[token] = issued
-        try persist(.token(token, issued))
+        tokens[token] = IssuedToken(clientID: app.clientID, trusted: app.trusted, expiresAt: now + Int64(lifetime))
         return token
     }
 
     func token(_ value: String) -> IssuedToken? {
-        guard let t = snapshot.tokens[value], t.expiresAt > now else { return nil }
+        guard let t = tokens[value], t.expiresAt > now else { return nil }
         return t
     }
 
-    func expireAllTokens() { for k in snapshot.tokens.keys { snapshot.tokens[k]?.expiresAt = 0 } }
+    func expireAllTokens() { for k in tokens.keys { tokens[k]?.expiresAt = 0 } }
 
     // MARK: records
 
@@ -161,6 +171,9 @@ actor SandboxState {
     }
 
     func matchingPlan(_ id: Int) -> SandboxMatchingPlan? { snapshot.matchingPlans?[id] }
+    func matchingPlans(campaign: Int) -> [SandboxMatchingPlan] {
+        (snapshot.matchingPlans ?? [:]).values.filter { $0.campaignID == campaign }.sorted { $0.id < $1.id }
+    }
 
     func put(_ plan: SandboxMatchingPlan) throws {
         try record(.matchingPlan(plan))
@@ -178,7 +191,7 @@ actor SandboxState {
     func storeObject(_ object: StoredObject, bytes: [UInt8]) throws {
         storePuts += 1
         if let dir = dataDirectory {
-            try bytes.withUnsafeBytes { try Data($0).write(to: objectFile(dir, object.key), options: .atomic) }
+            try writePrivateFile(Data(bytes), to: objectFile(dir, object.key))
         } else {
             objectBytes[object.key] = bytes
         }
@@ -202,10 +215,6 @@ actor SandboxState {
     /// Applies a change and keeps it.
     private func record(_ change: SandboxChange) throws {
         snapshot.apply(change)
-        try persist(change)
-    }
-
-    private func persist(_ change: SandboxChange) throws {
         try persistence?.append(change)
     }
 }
