@@ -76,8 +76,11 @@ public struct UploadStateMachine: Sendable, Hashable {
     }
 
     public private(set) var state: State
-    /// Pending assets this upload may still ask for.
+    /// Pending assets this upload may still ask for after their URLs expired.
     public private(set) var urlRequestsLeft: Int
+    /// Creations without an answer this upload may still risk (each may leave
+    /// one pending asset nobody can find, so they are bounded on their own).
+    public private(set) var creationsInDoubtLeft: Int
     /// Pending assets given up on (expired URLs), in order.
     public private(set) var abandoned: [Int] = []
     /// Pending assets possibly created without an answer.
@@ -87,9 +90,10 @@ public struct UploadStateMachine: Sendable, Hashable {
 
     /// Starts (or resumes) an upload from what a journal kept. A pending asset
     /// whose URL is about to expire at `now` is given up at once.
-    public init(resumingFrom progress: UploadProgress = .notStarted, maxURLRequests: Int = 3, now: Date = Date(),
-                expiryMargin: TimeInterval = 60) {
+    public init(resumingFrom progress: UploadProgress = .notStarted, maxURLRequests: Int = 3, maxCreationsInDoubt: Int = 10,
+                now: Date = Date(), expiryMargin: TimeInterval = 60) {
         self.urlRequestsLeft = max(1, maxURLRequests)
+        self.creationsInDoubtLeft = max(0, maxCreationsInDoubt)
         self.expiryMargin = expiryMargin
         switch progress {
         case .notStarted:
@@ -112,9 +116,9 @@ public struct UploadStateMachine: Sendable, Hashable {
     public var nextCommand: Command {
         switch state {
         case .needsPendingAsset:
-            if urlRequestsLeft > 0 { return .createPendingAsset }
-            return .fail(possiblyOrphaned > 0 && abandoned.isEmpty
-                ? .creationKeptFailing(possiblyOrphaned: possiblyOrphaned) : .urlsKeptExpiring(abandoned: abandoned))
+            if urlRequestsLeft <= 0 { return .fail(.urlsKeptExpiring(abandoned: abandoned)) }
+            if creationsInDoubtLeft < 0 { return .fail(.creationKeptFailing(possiblyOrphaned: possiblyOrphaned)) }
+            return .createPendingAsset
         case let .pending(asset, _): return .put(asset)
         case let .stored(id): return .confirm(assetID: id)
         case let .confirmedEarlier(id): return .fetch(assetID: id)
@@ -133,7 +137,7 @@ public struct UploadStateMachine: Sendable, Hashable {
             state = .pending(asset, expiresAt: expiresAt)
             return .pendingCreated(asset, issuedAt: issuedAt, expiresAt: expiresAt, replacing: abandoned.last)
         case (.needsPendingAsset, .creationInDoubt):
-            urlRequestsLeft -= 1
+            creationsInDoubtLeft -= 1
             possiblyOrphaned += 1
             return .pendingPossiblyOrphaned
         case let (.pending(asset, _), .stored):

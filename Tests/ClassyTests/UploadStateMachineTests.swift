@@ -36,13 +36,14 @@ final class UploadStateMachineTests: XCTestCase {
     }
 
     func testALostCreateAnswerIsCountedAsPossiblyOrphanedAndAskedAgain() {
-        var machine = UploadStateMachine(maxURLRequests: 3, now: now)
+        var machine = UploadStateMachine(maxURLRequests: 1, maxCreationsInDoubt: 2, now: now)
         XCTAssertEqual(machine.apply(.creationInDoubt), .pendingPossiblyOrphaned)
-        XCTAssertEqual(machine.nextCommand, .createPendingAsset)
+        XCTAssertEqual(machine.nextCommand, .createPendingAsset, "a lost answer does not spend the expired-URL budget")
         XCTAssertEqual(machine.possiblyOrphaned, 1)
         _ = machine.apply(.creationInDoubt)
+        XCTAssertEqual(machine.nextCommand, .createPendingAsset)
         _ = machine.apply(.creationInDoubt)
-        XCTAssertEqual(machine.nextCommand, .fail(.creationKeptFailing(possiblyOrphaned: 3)))
+        XCTAssertEqual(machine.nextCommand, .fail(.creationKeptFailing(possiblyOrphaned: 3)), "bounded on its own")
     }
 
     func testResumingFromEveryProgressAJournalKeeps() {
