@@ -38,28 +38,35 @@ BY_TITLE = {("POST", "/assets/{id}/process")}
 ENDPOINT = re.compile(r"^(GET|POST|PUT|DELETE)(/\S+)$")
 
 
+def open_brackets(text, opened, in_string=False):
+    """Follows `text` outside strings: pushes the closer of every `{`/`[` onto
+    `opened`, pops at every closer. Returns whether a string is still open."""
+    escaped = False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            in_string = not in_string
+        elif not in_string and ch in "{[":
+            opened.append("}" if ch == "{" else "]")
+        elif not in_string and ch in "}]" and opened:
+            opened.pop()
+    return in_string
+
+
 def read_json_block(lines, start):
     """Lines from `start` up to the line closing the first bracket, or up to a
     blank line followed by prose when the brackets never close."""
-    depth, out, in_string = 0, [], False
+    out, opened, in_string = [], [], False
     for i in range(start, len(lines)):
         line = lines[i]
         if not line.strip() and out and (i + 1 >= len(lines) or not lines[i + 1].startswith((" ", "\t", "{", "}", "[", "]"))):
             return out
         out.append(line)
-        escaped = False
-        for ch in line:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = not in_string
-            elif not in_string and ch in "{[":
-                depth += 1
-            elif not in_string and ch in "}]":
-                depth -= 1
-        if depth == 0 and out:
+        in_string = open_brackets(line, opened, in_string)
+        if not opened:
             return out
     return out
 
@@ -99,18 +106,7 @@ def repair(text):
         repairs.append("removed trailing commas")
     text = no_trailing
     opened = []
-    in_string = escaped = False
-    for ch in text:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == '"':
-            in_string = not in_string
-        elif not in_string and ch in "{[":
-            opened.append("}" if ch == "{" else "]")
-        elif not in_string and ch in "}]":
-            opened.pop()
+    open_brackets(text, opened)
     if opened:
         text = text.rstrip() + "\n" + "".join(reversed(opened)) + "\n"
         repairs.append("closed unclosed brackets")
