@@ -73,6 +73,8 @@ let package = Package(
             name: "ClassySandbox",
             dependencies: [
                 "SigV4",
+                // For the API's vocabulary (`ClassyLimits`, content types) only.
+                "ClassyAPI",
                 "Imaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,3 +1,4 @@
+import ClassyAPI
 import Foundation
 import Hummingbird
 import Imaging
@@ -221,8 +222,8 @@ struct APIHandlers {
         guard body.assetId != nil || body.imageUrl != nil else {
             throw SandboxHTTPError(status: 400, message: "Either asset_id or image_url must be set")
         }
-        guard await state.ecards(campaign: campaignID).count < 4 else {
-            throw SandboxHTTPError(status: 400, message: "A campaign supports at most 4 eCards")
+        guard await state.ecards(campaign: campaignID).count < ClassyLimits.maxECardsPerCampaign else {
+            throw SandboxHTTPError(status: 400, message: "A campaign supports at most \(ClassyLimits.maxECardsPerCampaign) eCards")
         }
         try await checkECardAsset(body.assetId)
         let card = SandboxECard(id: await state.nextID(), campaignID: campaignID, assetID: body.assetId, imageURL: body.imageUrl, order: body.order)
@@ -249,7 +250,7 @@ struct APIHandlers {
         guard let id else { return }
         let asset = try await uploadedAsset(id, field: "asset_id")
         if let bytes = try await store.bytes(asset.objectKey), let info = try? ImageDecoder.probe(bytes),
-           info.width != 600 || info.height != 400 {
+           info.width != ClassyLimits.eCardWidth || info.height != ClassyLimits.eCardHeight {
             throw SandboxHTTPError(status: 400, message: "eCard images must be 600x400 pixels (got \(info.width)x\(info.height))")
         }
     }

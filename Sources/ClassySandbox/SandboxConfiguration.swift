@@ -1,3 +1,4 @@
+import ClassyAPI
 import Foundation
 import SigV4
 
@@ -57,7 +58,7 @@ public struct SandboxConfiguration: Sendable {
     /// `expires_in` of issued tokens.
     public var tokenExpiresIn: Int = 3600
     /// Validity of pre-signed URLs (`X-Amz-Expires`); Classy documents 15 minutes.
-    public var presignExpires: Int = 900
+    public var presignExpires: Int = ClassyLimits.presignedURLLifetimeSeconds
     public var objectStore: SandboxObjectStore = .builtIn(bucket: "classy-sandbox-assets")
     /// Keys the built-in store accepts and signs with. With a data directory
     /// (and `reuseStoredIdentity`), the directory's own key replaces them.

@@ -34,11 +34,19 @@ struct WorkspaceOptions: ParsableArguments {
           help: "Send the image's content type with POST /2.0/assets/url so the pre-signed URL signs it (not in the documented body: turn it off if the API refuses the field).")
     var contentTypeHint = true
 
+    @Option(help: ArgumentHelp("How long one API or store call may keep retrying transient failures (5xx, resets, no answer) before its job fails; an outage shorter than this fails nothing.", valueName: "SECONDS"))
+    var retryBudget: Double = 30
+
+    @Option(help: ArgumentHelp("Give up on one attempt after this long without an answer (the retry budget then decides).", valueName: "SECONDS"))
+    var requestTimeout: Int = 60
+
     var journalPath: String { stateDir + "/journal.sqlite" }
 
     var clientOptions: ClassyClient.Options {
         var options = ClassyClient.Options()
         options.sendContentTypeHint = contentTypeHint
+        options.retry.budget = .milliseconds(Int64(max(0, retryBudget) * 1000))
+        options.requestTimeout = .seconds(Int64(max(1, requestTimeout)))
         return options
     }
     var sandboxData: String { stateDir + "/sandbox" }
