@@ -32,6 +32,7 @@ final class ColourTests: XCTestCase {
             XCTAssertEqual(ours.width, reference.width, file)
             XCTAssertEqual(ours.height, reference.height, file)
             let (mean, p99) = DeltaE2000.stats(PixelBufferSamples(pixels: ours.pixels), PixelBufferSamples(pixels: reference.pixels))
+            print("colour-vs-libvips \(file): mean ΔE2000 \(String(format: "%.3f", mean)), p99 \(String(format: "%.3f", p99))")
             XCTAssertLessThanOrEqual(mean, 1.0, "\(file): mean ΔE2000 \(mean)")
             XCTAssertLessThanOrEqual(p99, 3.0, "\(file): p99 ΔE2000 \(p99)")
         }
