@@ -16,10 +16,7 @@ enum ColorManagement {
             image.colorProfile = nil
         case let .success(profile):
             if handling == .keepProfile { return }
-            for index in image.frames.indices {
-                image.frames[index].pixels = try ColorConverter.toSRGB(image.frames[index].pixels, profile: profile)
-            }
-            image.colorProfile = nil
+            try convert(&image, through: profile)
         }
     }
 
@@ -57,6 +54,13 @@ enum ColorManagement {
             image.colorProfile = nil
             return
         }
+        try convert(&image, through: profile)
+    }
+}
+
+extension ColorManagement {
+    /// Every frame to sRGB; the image then carries no profile (untagged is sRGB).
+    static func convert(_ image: inout Image, through profile: ICCProfile) throws(ImagingError) {
         for index in image.frames.indices {
             image.frames[index].pixels = try ColorConverter.toSRGB(image.frames[index].pixels, profile: profile)
         }
