@@ -31,6 +31,15 @@ final class ColourPipelineTests: XCTestCase {
         XCTAssertNil(try ImageDecoder.decode(try XCTUnwrap(result.children.first).bytes).colorProfile)
     }
 
+    func testKeepingAWideGamutProfileCarriesItToTheChild() throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.projectRoot.appendingPathComponent("TestImages/colour/display-p3.jpg")))
+        let profile = try XCTUnwrap(try ImageDecoder.decode(bytes).colorProfile)
+        let kept = try LocalProcessor(keepColorProfile: true).process(bytes: bytes, actions: [.scale(width: 100, height: nil)])
+        XCTAssertEqual(try ImageDecoder.decode(try XCTUnwrap(kept.children.first).bytes).colorProfile, profile)
+        let converted = try LocalProcessor().process(bytes: bytes, actions: [.scale(width: 100, height: nil)])
+        XCTAssertNil(try ImageDecoder.decode(try XCTUnwrap(converted.children.first).bytes).colorProfile)
+    }
+
     func testABrokenProfileIsAWarningInTheParentRecord() throws {
         let bytes = [UInt8](try Data(contentsOf: Self.projectRoot.appendingPathComponent("TestImages/colour/corrupt-profile.jpg")))
         let result = try LocalProcessor().process(bytes: bytes, actions: [.scale(width: 64, height: nil)])
