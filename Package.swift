@@ -35,6 +35,10 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CGIF", pkgConfig: "libgif", providers: [.apt(["libgif-dev"])]),
+        .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
+
+        // Colour conversion to sRGB through Little CMS 2 (profiles parsed and applied in C).
+        .target(name: "CColour", dependencies: ["CLCMS2"]),
 
         // The only C that talks to libpng and libjpeg: both report errors with
         // longjmp, so every setjmp lives here and no longjmp ever crosses a Swift frame.
@@ -47,7 +51,7 @@ let package = Package(
         .target(name: "CGeometry"),
 
         // Pixel buffers, format detection, decode limits, the three codecs and the operations.
-        .target(name: "Imaging", dependencies: ["CImageCodecs", "CResample", "CGeometry", "CPNG", "CJPEG", "CGIF"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "CResample", "CGeometry", "CColour", "CPNG", "CJPEG", "CGIF"]),
 
         // AWS Signature V4 query-string (pre-signed URL) signing and verification.
         // Its own target because both the client side (tests) and the sandbox's

@@ -55,6 +55,10 @@ for ext in $exts; do
     find /work/shared/bench/images -maxdepth 1 -iname "*.$ext" -size -512k \
         -exec cp -f {} "$work/seeds-$format/" \; 2>/dev/null || true
 done
+# The colour set: ICC profiles (corrupt and mismatched ones too) and CMYK/YCCK for the lcms2 step.
+for ext in $exts; do
+    find "$root/TestImages/colour" -maxdepth 1 -iname "*.$ext" -exec cp -f {} "$work/seeds-$format/" \; 2>/dev/null || true
+done
 # The project's own regressions too.
 for ext in $exts; do
     find "$root/TestImages/fuzz-regressions" -maxdepth 1 -iname "$format-*.$ext" \

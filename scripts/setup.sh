@@ -10,6 +10,9 @@ packages=(
     libgif-dev      # GIF codec
     zlib1g-dev      # libpng's compressor, used directly for PNG encoding settings
     libsqlite3-dev  # the job journal (GRDB)
+    liblcms2-dev    # colour management (Little CMS 2): profiles to sRGB
+    libgs-common    # Ghostscript's default CMYK profile, for CMYK without one
+    colord-data icc-profiles-free  # profiles scripts/make-colour-testset.sh builds TestImages/colour from
     python3 python3-venv curl  # moto_server (S3) for the upload tests: started by scripts/start-moto.sh
 )
 

@@ -76,6 +76,8 @@ public struct AssetRecord: Sendable, Codable, Equatable {
     public var height: Int
     public var sha256: String
     public var path: String?
+    /// Colour profiles the worker ignored or replaced (`ColorWarning`s as text); empty when none.
+    public var colorWarnings: [String] = []
 
     public init(id: AssetID, parentID: AssetID? = nil, createdBy: Int? = nil, state: AssetState, cdnURL: String? = nil,
                 contentType: String, type: String? = nil, size: Int, createdAt: Date,
@@ -97,6 +99,7 @@ public struct AssetRecord: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, state, type, size, width, height, sha256, path
+        case colorWarnings = "color_warnings"
         case parentID = "parent_id"
         case createdBy = "created_by"
         case cdnURL = "cdn_url"
@@ -123,6 +126,7 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         height = try c.decode(Int.self, forKey: .height)
         sha256 = try c.decode(String.self, forKey: .sha256)
         path = try c.decodeIfPresent(String.self, forKey: .path)
+        colorWarnings = try c.decodeIfPresent([String].self, forKey: .colorWarnings) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -141,5 +145,6 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         try c.encode(height, forKey: .height)
         try c.encode(sha256, forKey: .sha256)
         try c.encodeIfPresent(path, forKey: .path)
+        if !colorWarnings.isEmpty { try c.encode(colorWarnings, forKey: .colorWarnings) }
     }
 }

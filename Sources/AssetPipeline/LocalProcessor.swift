@@ -26,13 +26,18 @@ public struct LocalProcessor: Sendable {
     public var encoding: EncodeOptions
     /// Output format of every child; nil keeps the source's format (the API's behaviour).
     public var outputFormat: ImageFormat?
+    /// Children are sRGB (converted through the source's profile) unless this
+    /// keeps an RGB or gray source's own profile; CMYK always becomes sRGB, and
+    /// a profile too big for a child's pixels is converted away (`ColorHandling`).
+    public var keepColorProfile: Bool
 
     public init(processing: ProcessingOptions = .init(), decoding: DecodeOptions = .init(),
-                encoding: EncodeOptions = .init(), outputFormat: ImageFormat? = nil) {
+                encoding: EncodeOptions = .init(), outputFormat: ImageFormat? = nil, keepColorProfile: Bool = false) {
         self.processing = processing
         self.decoding = decoding
         self.encoding = encoding
         self.outputFormat = outputFormat
+        self.keepColorProfile = keepColorProfile
     }
 
     /// Reads `path`, processes it, and writes each child to `outputDirectory`
@@ -66,13 +71,15 @@ public struct LocalProcessor: Sendable {
         let image = try ImageDecoder.decode(bytes, options: decodeOptions(for: info, actions: actions))
         let now = Date()
         let parentHash = Self.sha256(bytes)
-        let parent = AssetRecord(
+        var parent = AssetRecord(
             id: .local(String(parentHash.prefix(16))), state: .local, contentType: info.format.mimeType, size: bytes.count,
             createdAt: now, width: info.displayWidth, height: info.displayHeight, sha256: parentHash, path: sourcePath)
+        parent.colorWarnings = image.colorWarnings.map(\.description)
         let format = outputFormat ?? info.format
         var children: [ProcessedChild] = []
         for action in actions {
-            for derived in try image.applying(action, outputHasAlpha: format != .jpeg, options: processing) {
+            for var derived in try image.applying(action, outputHasAlpha: format != .jpeg, options: processing) {
+                if keepColorProfile { derived.image = try derived.image.fittingKeptProfile() }
                 let encoded = try ImageEncoder.encode(derived.image, as: format, options: encoding)
                 let hash = Self.sha256(encoded)
                 let record = AssetRecord(
@@ -89,6 +96,7 @@ public struct LocalProcessor: Sendable {
     /// at the largest DCT scale that leaves every thumbnail 2x of real resampling.
     func decodeOptions(for info: ImageInfo, actions: [ImageAction]) -> DecodeOptions {
         var options = decoding
+        options.colorHandling = keepColorProfile ? .keepProfile : .convertToSRGB
         guard info.format == .jpeg, !actions.isEmpty else { return options }
         var sizes: [PixelSize] = []
         for action in actions {

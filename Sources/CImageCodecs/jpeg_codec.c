@@ -229,7 +229,7 @@ ic_jpeg_decoder *ic_jpeg_open(const uint8_t *data, size_t size, const ic_jpeg_de
     case JCS_CMYK:
     case JCS_YCCK:
         cinfo->out_color_space = JCS_CMYK;
-        d->output_cmyk = 1;
+        d->output_cmyk = !params->raw_cmyk;
         break;
     default: {
         char message[96];
@@ -253,6 +253,7 @@ ic_jpeg_decoder *ic_jpeg_open(const uint8_t *data, size_t size, const ic_jpeg_de
     info->output_height = cinfo->output_height;
     info->components = cinfo->num_components;
     info->channels = d->output_cmyk ? 3 : cinfo->out_color_components;
+    info->cmyk_inverted = cinfo->out_color_space == JCS_CMYK && cinfo->saw_Adobe_marker;
     info->progressive = cinfo->progressive_mode;
     info->metadata_dropped = d->metadata_dropped;
     find_exif(cinfo, info);

@@ -77,14 +77,19 @@ public struct DecodeOptions: Sendable, Equatable {
     public var firstFrameOnly: Bool
     /// Keep the ICC profile on the decoded image so an encoder can carry it over.
     public var keepColorProfile: Bool
+    /// Colour management: raw samples (the default, a codec's view), or
+    /// converted to sRGB through the embedded profile (what pipelines use).
+    public var colorHandling: ColorHandling
 
     public init(
         limits: DecodeLimits = .default,
         applyOrientation: Bool = true,
         jpegShrink: JPEGShrink = .none,
         firstFrameOnly: Bool = false,
-        keepColorProfile: Bool = true
+        keepColorProfile: Bool = true,
+        colorHandling: ColorHandling = .asStored
     ) {
+        self.colorHandling = colorHandling
         self.limits = limits
         self.applyOrientation = applyOrientation
         self.jpegShrink = jpegShrink

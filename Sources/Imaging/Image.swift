@@ -22,6 +22,10 @@ public struct Image: Sendable, Equatable {
     public var colorProfile: [UInt8]?
     /// The format the image was decoded from, if any.
     public var sourceFormat: ImageFormat?
+    /// The source's colour model (CMYK sources decode to RGB); nil when not decoded.
+    public var sourceColorModel: ColorModel?
+    /// Profiles the colour step ignored or replaced (see `ColorHandling`).
+    public var colorWarnings: [ColorWarning] = []
 
     public init(frames: [ImageFrame], loopCount: Int? = nil, colorProfile: [UInt8]? = nil, sourceFormat: ImageFormat? = nil) {
         precondition(!frames.isEmpty, "an image has at least one frame")

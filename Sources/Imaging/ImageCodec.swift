@@ -17,13 +17,17 @@ public enum ImageDecoder {
     /// Decodes every frame (or the first, see `DecodeOptions.firstFrameOnly`) to 8-bit pixels.
     public static func decode(_ data: [UInt8], options: DecodeOptions = .default) throws(ImagingError) -> Image {
         let format = try detectFormat(data, limits: options.limits)
-        return try withBytes(data) { (raw) throws(ImagingError) -> Image in
+        var image = try withBytes(data) { (raw) throws(ImagingError) -> Image in
             switch format {
             case .png: try PNGDecoder.decode(raw, options: options)
             case .jpeg: try JPEGDecoder.decode(raw, options: options)
             case .gif: try GIFDecoder.decode(raw, options: options)
             }
         }
+        if image.sourceColorModel == nil { image.sourceColorModel = image.layout.isGray ? .gray : .rgb }
+        try ColorManagement.settle(&image, handling: options.colorHandling)
+        if !options.keepColorProfile { image.colorProfile = nil }
+        return image
     }
 
     /// Reads a file (refusing one over `limits.maxInputBytes` before reading it) and decodes it.
@@ -64,7 +68,9 @@ public struct EncodeOptions: Sendable, Equatable {
 /// give byte-identical files (no timestamps, no random seeds).
 public enum ImageEncoder {
     public static func encode(_ image: Image, as format: ImageFormat, options: EncodeOptions = .default) throws(ImagingError) -> [UInt8] {
-        let profile = options.keepColorProfile ? image.colorProfile : nil
+        // Only a profile that describes these pixels: never a CMYK (or any
+        // mismatched) profile on RGB or gray samples.
+        let profile = options.keepColorProfile ? image.colorProfile.flatMap { ICCProfile.contradicts($0, image.layout) ? nil : $0 } : nil
         switch format {
         case .png: return try PNGEncoder.encode(image.pixels, colorProfile: profile, options: options.png)
         case .jpeg: return try JPEGEncoder.encode(image.pixels, colorProfile: profile, options: options.jpeg)

@@ -32,6 +32,15 @@ struct ProcessCommand: AsyncParsableCommand {
     @Option(help: "Worker threads for resampling (default: every core).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp(
+        "srgb: derived images are converted to sRGB through the source's profile; keep: an RGB or gray source keeps its own profile (wide gamut). CMYK always becomes sRGB.",
+        valueName: "keep|srgb"))
+    var profile: ProfileChoice = .srgb
+
+    enum ProfileChoice: String, ExpressibleByArgument {
+        case keep, srgb
+    }
+
     @Flag(help: "One compact JSON record per line (parent first, then its children) instead of pretty JSON.")
     var json = false
 
@@ -57,7 +66,7 @@ struct ProcessCommand: AsyncParsableCommand {
         encoding.jpeg.quality = quality
         let processor = LocalProcessor(
             processing: ProcessingOptions(filter: actionFlags.filter, threads: threads),
-            encoding: encoding, outputFormat: format)
+            encoding: encoding, outputFormat: format, keepColorProfile: profile == .keep)
         var refused = false
         for file in files {
             do throws(ImagingError) {

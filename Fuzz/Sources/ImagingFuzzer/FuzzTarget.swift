@@ -56,7 +56,9 @@ private func options(from selector: UInt8) -> DecodeOptions {
         applyOrientation: selector & 0x01 == 0,
         jpegShrink: shrinks[Int(selector >> 1) % shrinks.count],
         firstFrameOnly: selector & 0x10 != 0,
-        keepColorProfile: selector & 0x20 == 0
+        keepColorProfile: selector & 0x20 == 0,
+        // The top bits also run the lcms2 colour step: profile parsing and conversion (CMYK included).
+        colorHandling: [ColorHandling.asStored, .convertToSRGB, .keepProfile][Int(selector >> 6) % 3]
     )
 }
 

@@ -14,7 +14,8 @@ typedef struct {
     uint32_t output_width;   // after DCT scaling (scale_denom)
     uint32_t output_height;
     int components;          // in the file: 1, 3 or 4
-    int channels;            // in the output: 1 (gray) or 3 (RGB, also for CMYK/YCCK)
+    int channels;            // in the output: 1 (gray), 3 (RGB, also CMYK/YCCK unless raw_cmyk) or 4 (raw CMYK)
+    int cmyk_inverted;       // raw CMYK samples are 255 - ink (an Adobe marker)
     int progressive;
     const uint8_t *exif;     // first APP1 "Exif\0\0" payload (TIFF after the 6-byte header);
     uint32_t exif_length;    // valid until ic_jpeg_read or ic_jpeg_close, NULL when absent
@@ -29,6 +30,7 @@ typedef struct {
     int scale_denom;           // 1, 2, 4 or 8: libjpeg's DCT-domain downscaling
     int max_scans;             // more scans than this is refused (hostile progressive files)
     int strict;                // 1: every libjpeg warning is an error; 0: only premature end of file is
+    int raw_cmyk;              // 1: CMYK/YCCK come out as 4 CMYK samples (for a colour-managed conversion)
 } ic_jpeg_decode_params;
 
 // Reads the markers up to the first scan. Returns NULL with `status` set on

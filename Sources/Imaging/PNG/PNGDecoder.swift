@@ -14,7 +14,7 @@ enum PNGDecoder {
     }
 
     static func decode(_ data: UnsafeRawBufferPointer, options: DecodeOptions) throws(ImagingError) -> Image {
-        let decoder = try Handle(data, limits: options.limits, keepColorProfile: options.keepColorProfile)
+        let decoder = try Handle(data, limits: options.limits, keepColorProfile: options.keepColorProfile || options.colorHandling != .asStored)
         defer { ic_png_close(decoder.pointer) }
         let info = decoder.info
         guard let layout = PixelLayout(rawValue: Int(info.channels)) else {
