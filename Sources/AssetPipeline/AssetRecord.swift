@@ -1,5 +1,6 @@
 import ClassyAPI
 import Foundation
+import Imaging
 
 /// An asset's identity: a local placeholder until the upload gives it a Classy id.
 ///
@@ -76,10 +77,17 @@ public struct AssetRecord: Sendable, Codable, Equatable {
     public var height: Int
     public var sha256: String
     public var path: String?
+    /// For a cover thumbnail (an eCard's 600x400 among them): the part of the
+    /// original it shows, in upright source pixels.
+    public var cropBox: CropBox?
+    /// What a person should look at before this goes live: a box an automatic
+    /// crop moved off-centre, animation frames dropped. Absent when none.
+    public var warnings: [String]?
 
     public init(id: AssetID, parentID: AssetID? = nil, createdBy: Int? = nil, state: AssetState, cdnURL: String? = nil,
                 contentType: String, type: String? = nil, size: Int, createdAt: Date,
-                width: Int, height: Int, sha256: String, path: String? = nil) {
+                width: Int, height: Int, sha256: String, path: String? = nil,
+                cropBox: CropBox? = nil, warnings: [String]? = nil) {
         self.id = id
         self.parentID = parentID
         self.createdBy = createdBy
@@ -93,10 +101,13 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         self.height = height
         self.sha256 = sha256
         self.path = path
+        self.cropBox = cropBox
+        self.warnings = warnings
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, state, type, size, width, height, sha256, path
+        case id, state, type, size, width, height, sha256, path, warnings
+        case cropBox = "crop_box"
         case parentID = "parent_id"
         case createdBy = "created_by"
         case cdnURL = "cdn_url"
@@ -123,6 +134,8 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         height = try c.decode(Int.self, forKey: .height)
         sha256 = try c.decode(String.self, forKey: .sha256)
         path = try c.decodeIfPresent(String.self, forKey: .path)
+        cropBox = try c.decodeIfPresent(CropBox.self, forKey: .cropBox)
+        warnings = try c.decodeIfPresent([String].self, forKey: .warnings)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -141,5 +154,7 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         try c.encode(height, forKey: .height)
         try c.encode(sha256, forKey: .sha256)
         try c.encodeIfPresent(path, forKey: .path)
+        try c.encodeIfPresent(cropBox, forKey: .cropBox)
+        if let warnings, !warnings.isEmpty { try c.encode(warnings, forKey: .warnings) }
     }
 }
