@@ -168,12 +168,16 @@ struct AnalysisGrid {
         return result
     }
 
-    /// Saliency summed across the fixed axis: one value per cell column (alongX) or row.
+    /// Saliency summed across the fixed axis: one value per cell column (alongX)
+    /// or row. A cell counts only by how far it stands above twice the frame's
+    /// mean, so a background that is busy or colourful all over (grass, bark)
+    /// does not outweigh the one thing that stands out of it (the ladybird).
     func saliencyProfile(alongX: Bool) -> [Double] {
         let map = saliency()
+        let floor = 2 * map.reduce(0, +) / Double(max(1, map.count))
         var profile = [Double](repeating: 0, count: alongX ? width : height)
         for row in 0 ..< height {
-            for column in 0 ..< width { profile[alongX ? column : row] += map[row * width + column] }
+            for column in 0 ..< width { profile[alongX ? column : row] += max(0, map[row * width + column] - floor) }
         }
         return profile
     }
