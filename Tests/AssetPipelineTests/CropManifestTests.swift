@@ -5,28 +5,16 @@ import XCTest
 
 /// The manifest's `crop`, `focus` and `gravity` keys (see `CropKeys`).
 final class CropManifestTests: XCTestCase {
-    var folder: URL!
+    /// Manifests are parsed as if they lived in the project root, so `TestImages/...` sources resolve.
+    static let projectRoot = ManifestTests.testImages.deletingLastPathComponent().path
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("crop-manifest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("TestImages"), withDestinationURL: ManifestTests.testImages)
+    func load(_ text: String) throws -> Manifest {
+        try ManifestLoader().parse(text, baseDirectory: Self.projectRoot)
     }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    func write(_ text: String) throws -> String {
-        let url = folder.appendingPathComponent("jobs.yaml")
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url.path
-    }
-
-    func problems(_ text: String) throws -> [ManifestProblem] {
-        let path = try write(text)
+    func problems(_ text: String) -> [ManifestProblem] {
         do {
-            _ = try Manifest.load(path: path)
+            _ = try ManifestLoader().parse(text, baseDirectory: Self.projectRoot)
         } catch {
             XCTAssertEqual(error.code, .invalid)
             return error.problems
@@ -63,7 +51,7 @@ final class CropManifestTests: XCTestCase {
         """
 
     func testTheKeysSteerEveryCoverCropOfTheirJob() throws {
-        let jobs = try Manifest.load(path: write(Self.cropExample)).jobs
+        let jobs = try load(Self.cropExample).jobs
         XCTAssertEqual(jobs[0].actions, [.thumbnails([PixelSize(width: 600, height: 400)], fit: .cover, crop: .attention)])
         XCTAssertEqual(jobs[0].attach, .child(type: "thumbnail_600_400"))
         // The default applies where the job says nothing.
@@ -78,13 +66,13 @@ final class CropManifestTests: XCTestCase {
     }
 
     func testChangingAStrategyChangesOnlyThatJobsKey() throws {
-        let first = try Manifest.load(path: write(Self.cropExample)).jobs.map(\.key)
-        let changed = try Manifest.load(path: write(Self.cropExample.replacingOccurrences(of: "crop: attention", with: "crop: entropy"))).jobs.map(\.key)
+        let first = try load(Self.cropExample).jobs.map(\.key)
+        let changed = try load(Self.cropExample.replacingOccurrences(of: "crop: attention", with: "crop: entropy")).jobs.map(\.key)
         XCTAssertEqual(zip(first, changed).map { $0 != $1 }, [true, false, false, false])
 
         // `crop: centre` is today's behaviour: the same key as a job that never named a strategy.
-        let plain = try Manifest.load(path: write("jobs:\n  - {role: logo, source: TestImages/campaign-logo.png, campaign: 1, thumbnails: [100x100]}\n"))
-        let centre = try Manifest.load(path: write("jobs:\n  - {role: logo, source: TestImages/campaign-logo.png, campaign: 1, thumbnails: [100x100], crop: centre}\n"))
+        let plain = try load("jobs:\n  - {role: logo, source: TestImages/campaign-logo.png, campaign: 1, thumbnails: [100x100]}\n")
+        let centre = try load("jobs:\n  - {role: logo, source: TestImages/campaign-logo.png, campaign: 1, thumbnails: [100x100], crop: centre}\n")
         XCTAssertEqual(plain.jobs[0].key, centre.jobs[0].key)
     }
 
@@ -123,7 +111,7 @@ final class CropManifestTests: XCTestCase {
                 campaign: 7
                 crop: center
             """
-        let found = try problems(text)
+        let found = problems(text)
         let expected: [(line: Int, column: Int, text: String)] = [
             (2, 9, "unknown crop strategy 'sideways'"),
             (7, 11, "`crop: north` is a side; write `gravity: north`"),
@@ -143,7 +131,7 @@ final class CropManifestTests: XCTestCase {
 
     /// A batch built in code with `crop` is the same batch as the YAML.
     func testABatchBuiltInCodeCarriesTheStrategy() throws {
-        let fromFile = try Manifest.load(path: write(Self.cropExample))
+        let fromFile = try load(Self.cropExample)
         let fromCode = try Manifest.build([
             JobSpec(source: "TestImages/ecard-landscape-exif6.jpg", target: .ecard(campaign: 1001, order: 1), crop: .attention),
             JobSpec(source: "TestImages/campaign-logo.png", target: .logo(campaign: 1001), thumbnails: [PixelSize(width: 100, height: 100)],
@@ -154,7 +142,7 @@ final class CropManifestTests: XCTestCase {
                 .thumbnails([PixelSize(width: 50, height: 50)], fit: .cover, crop: .entropy),
                 .thumbnails([PixelSize(width: 60, height: 60)], fit: .contain), .crop(x: 0, y: 0, width: 50, height: 50),
             ]),
-        ], workingDirectory: folder.path)
+        ], workingDirectory: Self.projectRoot)
         XCTAssertEqual(fromCode.jobs.map(\.actions), fromFile.jobs.map(\.actions))
         XCTAssertEqual(fromCode.jobs.map(\.key), fromFile.jobs.map(\.key))
     }
