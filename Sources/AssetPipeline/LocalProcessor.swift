@@ -7,6 +7,9 @@ public struct ProcessedChild: Sendable {
     public var record: AssetRecord
     public var bytes: [UInt8]
     public var image: Image
+    /// For a cover thumbnail: the strategy, the chosen and the centred box, in
+    /// upright source pixels (what a preview draws on the source).
+    public var coverCrop: CoverCrop?
 }
 
 /// The result of processing one source: the original's record and one child per derived image.
@@ -93,7 +96,7 @@ public struct LocalProcessor: Sendable {
                     type: derived.type, size: encoded.count, createdAt: now,
                     width: derived.image.width, height: derived.image.height, sha256: hash,
                     cropBox: coverCrop?.box, warnings: warnings.isEmpty ? nil : warnings)
-                children.append(ProcessedChild(record: record, bytes: encoded, image: derived.image))
+                children.append(ProcessedChild(record: record, bytes: encoded, image: derived.image, coverCrop: coverCrop))
             }
         }
         return ProcessedAsset(parent: parent, parentBytes: bytes, children: children)

@@ -26,8 +26,12 @@ final class SmartCropProcessingTests: XCTestCase {
         let actions: [ImageAction] = [.thumbnails([PixelSize(width: 100, height: 100)], fit: .cover, crop: .attention)]
         let info = try ImageDecoder.probe(bytes)
         XCTAssertNotEqual(processor.decodeOptions(for: info, actions: actions).jpegShrink, JPEGShrink.none, "the test covers a shrunk decode")
-        let child = try processor.process(bytes: bytes, actions: actions).children[0].record
+        let processed = try processor.process(bytes: bytes, actions: actions).children[0]
+        let child = processed.record
         let box = try XCTUnwrap(child.cropBox)
+        XCTAssertEqual(processed.coverCrop?.box, box)
+        XCTAssertEqual(processed.coverCrop?.centred, CropBox(x: 200, y: 0, width: 1200, height: 1200))
+        XCTAssertEqual(processed.coverCrop?.source, PixelSize(width: 1600, height: 1200))
         XCTAssertEqual(box.width, 1200)
         XCTAssertEqual(box.height, 1200)
         XCTAssertLessThanOrEqual(box.x, 20, "the patch (x 20...220) is kept")
