@@ -1,5 +1,6 @@
 import ClassyAPI
 import Foundation
+import Imaging
 
 /// An asset's identity: a local placeholder until the upload gives it a Classy id.
 ///
@@ -78,10 +79,17 @@ public struct AssetRecord: Sendable, Codable, Equatable {
     public var path: String?
     /// Colour profiles the worker ignored or replaced (`ColorWarning`s as text); empty when none.
     public var colorWarnings: [String] = []
+    /// For a cover thumbnail (an eCard's 600x400 among them): the part of the
+    /// original it shows, in upright source pixels.
+    public var cropBox: CropBox?
+    /// What a person should look at before this goes live: a box an automatic
+    /// crop moved off-centre, animation frames dropped. Absent when none.
+    public var warnings: [String]?
 
     public init(id: AssetID, parentID: AssetID? = nil, createdBy: Int? = nil, state: AssetState, cdnURL: String? = nil,
                 contentType: String, type: String? = nil, size: Int, createdAt: Date,
-                width: Int, height: Int, sha256: String, path: String? = nil) {
+                width: Int, height: Int, sha256: String, path: String? = nil,
+                cropBox: CropBox? = nil, warnings: [String]? = nil) {
         self.id = id
         self.parentID = parentID
         self.createdBy = createdBy
@@ -95,11 +103,14 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         self.height = height
         self.sha256 = sha256
         self.path = path
+        self.cropBox = cropBox
+        self.warnings = warnings
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, state, type, size, width, height, sha256, path
+        case id, state, type, size, width, height, sha256, path, warnings
         case colorWarnings = "color_warnings"
+        case cropBox = "crop_box"
         case parentID = "parent_id"
         case createdBy = "created_by"
         case cdnURL = "cdn_url"
@@ -127,6 +138,8 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         sha256 = try c.decode(String.self, forKey: .sha256)
         path = try c.decodeIfPresent(String.self, forKey: .path)
         colorWarnings = try c.decodeIfPresent([String].self, forKey: .colorWarnings) ?? []
+        cropBox = try c.decodeIfPresent(CropBox.self, forKey: .cropBox)
+        warnings = try c.decodeIfPresent([String].self, forKey: .warnings)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -146,5 +159,7 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         try c.encode(sha256, forKey: .sha256)
         try c.encodeIfPresent(path, forKey: .path)
         if !colorWarnings.isEmpty { try c.encode(colorWarnings, forKey: .colorWarnings) }
+        try c.encodeIfPresent(cropBox, forKey: .cropBox)
+        if let warnings, !warnings.isEmpty { try c.encode(warnings, forKey: .warnings) }
     }
 }

@@ -7,6 +7,9 @@ public struct ProcessedChild: Sendable {
     public var record: AssetRecord
     public var bytes: [UInt8]
     public var image: Image
+    /// For a cover thumbnail: the strategy, the chosen and the centred box, in
+    /// upright source pixels (what a preview draws on the source).
+    public var coverCrop: CoverCrop?
 }
 
 /// The result of processing one source: the original's record and one child per derived image.
@@ -53,10 +56,16 @@ public struct LocalProcessor: Sendable {
         if let outputDirectory {
             try Self.createDirectory(outputDirectory)
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            var written: Set<String> = []
             for index in result.children.indices {
                 let child = result.children[index]
                 let ext = ImageFormat(mimeType: child.record.contentType)?.fileExtension ?? "bin"
                 let name = "\(stem).\(child.record.type ?? "child").\(ext)"
+                // Two children of one type (a cover and a contain thumbnail of
+                // the same size) would overwrite each other's file.
+                guard written.insert(name).inserted else {
+                    throw ImagingError(.invalidArgument, "two results are both named \(name); give the actions distinct sizes")
+                }
                 let target = URL(fileURLWithPath: outputDirectory).appendingPathComponent(name).path
                 try ImageFile.write(child.bytes, to: target)
                 result.children[index].record.path = target
@@ -76,17 +85,25 @@ public struct LocalProcessor: Sendable {
             createdAt: now, width: info.displayWidth, height: info.displayHeight, sha256: parentHash, path: sourcePath)
         parent.colorWarnings = image.colorWarnings.map(\.description)
         let format = outputFormat ?? info.format
+        let upright = PixelSize(width: info.displayWidth, height: info.displayHeight)
+        let decoded = PixelSize(width: image.width, height: image.height)
         var children: [ProcessedChild] = []
         for action in actions {
-            for var derived in try image.applying(action, outputHasAlpha: format != .jpeg, options: processing) {
+            let derivedImages = try image.applying(action.withFocusScaled(from: upright, to: decoded),
+                                                   outputHasAlpha: format != .jpeg, options: processing)
+            for var derived in derivedImages {
                 if keepColorProfile { derived.image = try derived.image.fittingKeptProfile() }
                 let encoded = try ImageEncoder.encode(derived.image, as: format, options: encoding)
                 let hash = Self.sha256(encoded)
+                let coverCrop = derived.coverCrop?.scaled(to: upright)
+                let warnings = [coverCrop?.warning, Self.droppedFramesWarning(frames: derived.image.frames.count, format: format)]
+                    .compactMap { $0 }
                 let record = AssetRecord(
                     id: .local(String(hash.prefix(16))), parentID: parent.id, state: .processed, contentType: format.mimeType,
                     type: derived.type, size: encoded.count, createdAt: now,
-                    width: derived.image.width, height: derived.image.height, sha256: hash)
-                children.append(ProcessedChild(record: record, bytes: encoded, image: derived.image))
+                    width: derived.image.width, height: derived.image.height, sha256: hash,
+                    cropBox: coverCrop?.box, warnings: warnings.isEmpty ? nil : warnings)
+                children.append(ProcessedChild(record: record, bytes: encoded, image: derived.image, coverCrop: coverCrop))
             }
         }
         return ProcessedAsset(parent: parent, parentBytes: bytes, children: children)
@@ -100,11 +117,17 @@ public struct LocalProcessor: Sendable {
         guard info.format == .jpeg, !actions.isEmpty else { return options }
         var sizes: [PixelSize] = []
         for action in actions {
-            guard case let .thumbnails(list, fit) = action, fit == .cover else { return options }
+            guard case let .thumbnails(list, fit, _) = action, fit == .cover else { return options }
             sizes += list
         }
         options.jpegShrink = ShrinkOnLoad.factor(upright: PixelSize(width: info.displayWidth, height: info.displayHeight), targets: sizes)
         return options
+    }
+
+    /// Only GIF holds an animation: any other output keeps the first frame, and says so.
+    static func droppedFramesWarning(frames: Int, format: ImageFormat) -> String? {
+        guard frames > 1, format != .gif else { return nil }
+        return "animated source of \(frames) frames: the \(format.rawValue) output keeps only the first frame"
     }
 
     static func sha256(_ bytes: [UInt8]) -> String {

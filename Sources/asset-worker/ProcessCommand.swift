@@ -11,7 +11,9 @@ struct ProcessCommand: AsyncParsableCommand {
         discussion: """
         Decodes each file once, runs every action given, encodes the results in the source's format (or --format) \
         and prints the parent and child records as JSON, shaped like the Classy API's asset records, with local \
-        placeholder ids. With no action, the file is only checked and described. Exits 65 when a file is refused.
+        placeholder ids. With no action, the file is only checked and described. Exits 65 when a file is refused. \
+        stdout carries only the records (with --json, one JSON object per line); warnings (a box an automatic \
+        crop moved, animation frames dropped) are in the records and also on stderr.
         """
     )
 
@@ -72,6 +74,11 @@ struct ProcessCommand: AsyncParsableCommand {
             do throws(ImagingError) {
                 let result = try await processor.process(file: file, actions: actions, outputDirectory: out)
                 let children = result.children.map(\.record)
+                for child in children {
+                    for warning in child.warnings ?? [] {
+                        FileHandle.standardError.write(Data("asset-worker process: \(file): \(child.type ?? "child"): warning: \(warning)\n".utf8))
+                    }
+                }
                 if json {
                     JSONLine.print(result.parent)
                     children.forEach { JSONLine.print($0) }

@@ -241,14 +241,32 @@ final class GIFTests: XCTestCase {
         }
     }
 
-    func testAFrameWithoutAnyColourTableIsCorrupt() throws {
-        var gif = TinyGIF(width: 2, height: 1, palette: nil)
-        gif.frames = [.init(x: 0, y: 0, width: 2, height: 1, indices: [0, 1], disposal: 0, delay: 0)]
-        XCTAssertThrowsError(try ImageDecoder.decode(gif.bytes())) { error in
-            XCTAssertEqual((error as? ImagingError)?.code, .corrupt)
-        }
+    /// GIF89a leaves the table of a frame that has neither a local nor a global
+    /// one to the decoder. libvips (libnsgif) and MuPDF use black for index 0
+    /// and white for index 1; so does this decoder, with the other indices
+    /// opaque black (like any index past the end of a short table).
+    func testAFrameWithoutAnyColourTableGetsTheDefaultBlackAndWhiteTable() throws {
+        var gif = TinyGIF(width: 4, height: 1, palette: nil)
+        gif.frames = [.init(x: 0, y: 0, width: 4, height: 1, indices: [0, 1, 2, 1], disposal: 0, delay: 0)]
+        let bytes = gif.bytes()
+        let info = try ImageDecoder.probe(bytes)
+        XCTAssertEqual(info.format, .gif)
+        XCTAssertEqual(info.width, 4)
+        let pixels = try ImageDecoder.decode(bytes).pixels
+        XCTAssertEqual(pixels.layout, .rgb)
+        XCTAssertEqual((0 ..< 4).map { pixels.pixel(x: $0, y: 0) }, [[0, 0, 0], [255, 255, 255], [0, 0, 0], [255, 255, 255]])
+        // A local table still wins over the default.
         gif.frames[0].localPalette = Self.palette
         XCTAssertEqual(try ImageDecoder.decode(gif.bytes()).pixels.pixel(x: 1, y: 0), [0, 255, 0])
+    }
+
+    /// With transparency (the RGBA canvas path) the default table applies too.
+    func testATablelessFrameWithATransparentIndexDrawsTheDefaultColours() throws {
+        var gif = TinyGIF(width: 3, height: 1, palette: nil)
+        gif.frames = [.init(x: 0, y: 0, width: 3, height: 1, indices: [1, 0, 3], disposal: 0, delay: 0, transparent: 3)]
+        let pixels = try ImageDecoder.decode(gif.bytes()).pixels
+        XCTAssertEqual(pixels.layout, .rgba)
+        XCTAssertEqual((0 ..< 3).map { pixels.pixel(x: $0, y: 0) }, [[255, 255, 255, 255], [0, 0, 0, 255], [0, 0, 0, 0]])
     }
 
     func testAMissingTrailerIsAcceptedButACutFrameIsTruncated() throws {

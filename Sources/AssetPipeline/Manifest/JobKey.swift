@@ -6,7 +6,8 @@ import Imaging
 /// it has already done, so the text must never depend on anything incidental:
 ///
 /// - the source's *content hash*, not its path (moving or renaming a file does not redo it);
-/// - role and target, actions in order (the order decides child order), output format, member;
+/// - role and target, actions in order (the order decides child order) with a cover crop's
+///   strategy, output format, member;
 /// - not the job's position in the manifest, nor `strict` (it only decides whether
 ///   validation accepts the job, never what is uploaded).
 ///
@@ -39,7 +40,9 @@ public enum JobKey {
 
     static func canonical(_ action: ImageAction) -> String {
         switch action {
-        case let .thumbnails(sizes, fit): "thumbnails(\(sizes.map(\.description).joined(separator: ",")))fit=\(fit.rawValue)"
+        // A centred crop adds nothing, so jobs journaled before strategies existed keep their keys.
+        case let .thumbnails(sizes, fit, crop):
+            "thumbnails(\(sizes.map(\.description).joined(separator: ",")))fit=\(fit.rawValue)" + (crop == .centre ? "" : "crop=\(crop)")
         case let .crop(x, y, width, height): "crop(\(x),\(y),\(width),\(height))"
         case let .scale(width, height): "scale(\(width.map(String.init) ?? "-"),\(height.map(String.init) ?? "-"))"
         // `Double.description` is the shortest round-tripping form: 90.0 and 90 read the same.

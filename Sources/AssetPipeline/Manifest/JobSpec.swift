@@ -27,15 +27,18 @@ public struct JobSpec: Sendable, Hashable {
     public var format: ImageFormat?
     /// The member the assets are created for; nil uses the client's.
     public var memberID: Int?
+    /// How the job's cover crops (an eCard's 600x400, cover thumbnails) are placed; nil is centred.
+    public var crop: CropStrategy?
 
     public init(source: String, target: Target, thumbnails: [PixelSize] = [], actions: [ImageAction] = [],
-                format: ImageFormat? = nil, memberID: Int? = nil) {
+                format: ImageFormat? = nil, memberID: Int? = nil, crop: CropStrategy? = nil) {
         self.source = source
         self.target = target
         self.thumbnails = thumbnails
         self.actions = actions
         self.format = format
         self.memberID = memberID
+        self.crop = crop
     }
 
     /// The job as one YAML flow mapping (one line), keys as a manifest file spells them.
@@ -54,7 +57,14 @@ public struct JobSpec: Sendable, Hashable {
         if !actions.isEmpty { fields.append("actions: [\(actions.map(Self.action).joined(separator: ", "))]") }
         if let format { fields.append("format: \(format.rawValue)") }
         if let memberID { fields.append("member_id: \(memberID)") }
+        if let strategy = crop ?? Self.actionCrop(actions) { fields.append(CropKeys.flowYAML(strategy)) }
         return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    /// A strategy given on a cover thumbnails action instead of `crop`.
+    private static func actionCrop(_ actions: [ImageAction]) -> CropStrategy? {
+        for case let .thumbnails(_, .cover, strategy) in actions where strategy != .centre { return strategy }
+        return nil
     }
 
     private static func sizes(_ sizes: [PixelSize]) -> String {
@@ -63,7 +73,8 @@ public struct JobSpec: Sendable, Hashable {
 
     private static func action(_ action: ImageAction) -> String {
         switch action {
-        case let .thumbnails(list, fit): "{thumbnails: {sizes: \(sizes(list)), fit: \(fit.rawValue)}}"
+        // A manifest sets the strategy per job (`crop`), not per action: see `actionCrop`.
+        case let .thumbnails(list, fit, _): "{thumbnails: {sizes: \(sizes(list)), fit: \(fit.rawValue)}}"
         case let .crop(x, y, width, height): "{crop: {x: \(x), y: \(y), width: \(width), height: \(height)}}"
         case let .scale(width, height):
             "{scale: {" + [width.map { "width: \($0)" }, height.map { "height: \($0)" }].compactMap { $0 }.joined(separator: ", ") + "}}"

@@ -11,6 +11,7 @@ import Imaging
 ///   member_id: 42          # the member the assets are created for (created_by)
 ///   campaign: 1001         # for logo / ecard / social jobs
 ///   format: same           # same (keep the source's format) | png | jpeg | gif, for derived images
+///   crop: centre           # where cover crops cut: centre | attention | entropy; or focus: {x, y} / gravity: north (see `CropKeys`)
 ///
 /// jobs:
 ///   # The campaign's logo (logo_id): the original, plus any thumbnails.

@@ -16,7 +16,7 @@ struct ManifestValidator {
     static let ecardSize = PixelSize(width: ClassyLimits.eCardWidth, height: ClassyLimits.eCardHeight)
     static let maxEcardsPerCampaign = ClassyLimits.maxECardsPerCampaign
 
-    static let commonKeys: Set<String> = ["role", "source", "format", "member_id"]
+    static let commonKeys: Set<String> = Set(["role", "source", "format", "member_id"]).union(CropKeys.names)
     static let roleKeys: [String: Set<String>] = [
         "logo": ["campaign", "thumbnails"],
         "ecard": ["campaign", "order", "strict"],
@@ -25,7 +25,7 @@ struct ManifestValidator {
         "asset": ["actions", "thumbnails"],
     ]
     static let allJobKeys = roleKeys.values.reduce(commonKeys) { $0.union($1) }
-    static let defaultKeys: Set<String> = ["member_id", "campaign", "format"]
+    static let defaultKeys: Set<String> = Set(["member_id", "campaign", "format"]).union(CropKeys.names)
 
     init(baseDirectory: String, limits: DecodeLimits) {
         self.baseDirectory = baseDirectory
@@ -38,6 +38,7 @@ struct ManifestValidator {
         var memberID: Int?
         var campaign: Int?
         var format: ImageFormat??
+        var crop: CropStrategy?
     }
 
     mutating func manifest(_ root: Node) -> [Job] {
@@ -75,6 +76,7 @@ struct ManifestValidator {
         if let value = fields["member_id"]?.value { defaults.memberID = positiveInt(value, "member_id") }
         if let value = fields["campaign"]?.value { defaults.campaign = positiveInt(value, "campaign") }
         if let value = fields["format"]?.value { defaults.format = outputFormat(value) }
+        defaults.crop = cropStrategy(fields)
         return defaults
     }
 
@@ -181,6 +183,7 @@ struct ManifestValidator {
         }
 
         if let source { checkActions(actions, fields: fields, upright: PixelSize(width: source.info.displayWidth, height: source.info.displayHeight)) }
+        actions = cropActions(actions, fields: fields, defaults: defaults, source: source?.info)
 
         guard problems.count == problemsBefore, let role, let source else { return nil }
         let key = JobKey.make(sourceSHA256: source.hash, role: role, actions: actions, outputFormat: format, memberID: memberID)
@@ -197,6 +200,25 @@ struct ManifestValidator {
                 report(node, "crop \(width)x\(height) at (\(x), \(y)) does not fit inside the \(upright) source")
             }
         }
+    }
+
+    // MARK: Crop strategy (the keys themselves are read by `CropKeys`)
+
+    private mutating func cropStrategy(_ fields: [String: (key: Node, value: Node)]) -> CropStrategy? {
+        let (strategy, found) = CropKeys.strategy(fields)
+        problems += found
+        return strategy
+    }
+
+    /// The job's cover crops placed by its own crop key, else the default's.
+    private mutating func cropActions(_ actions: [ImageAction], fields: [String: (key: Node, value: Node)],
+                                      defaults: Defaults, source: ImageInfo?) -> [ImageAction] {
+        let own = cropStrategy(fields)
+        let strategy = CropKeys.names.contains(where: { fields[$0] != nil }) ? own : defaults.crop
+        if let source, let node = CropKeys.names.compactMap({ fields[$0]?.value }).first ?? fields["source"]?.value {
+            problems += CropKeys.checkFocus(strategy, upright: PixelSize(width: source.displayWidth, height: source.displayHeight), node: node)
+        }
+        return CropKeys.applying(strategy, to: actions)
     }
 
     // MARK: Across jobs

@@ -50,8 +50,7 @@ enum GIFDecoder {
         try stream.forEachFrame { (desc, rect, control) throws(ImagingError) -> Bool in
             let drawer = FrameDrawer(reader: reader, rect: rect, interlaced: desc.Interlace,
                                      transparentIndex: control.transparentIndex ?? -1,
-                                     // `GIFStream` refuses a frame that has neither table.
-                                     palette: PaletteTable(desc.ColorMap ?? global!), row: row)
+                                     palette: (desc.ColorMap ?? global).map(PaletteTable.init) ?? .default, row: row)
             let pixels: PixelBuffer
             if info.hasAlpha {
                 // Taken out of `canvas` so drawing does not copy it for nothing.
@@ -88,6 +87,21 @@ struct PaletteTable {
             let c = colors[i]
             words[i] = PaletteTable.word(c.Red, c.Green, c.Blue, 255)
         }
+    }
+
+    /// The table of a frame with neither a local nor a global one, which
+    /// GIF89a leaves to the decoder: black for index 0 and white for index 1,
+    /// as libvips (libnsgif) and MuPDF draw such files, and opaque black for
+    /// the rest, as for any index past the end of a short table. (Pillow reads
+    /// the indices as grey levels instead; giflib hands the caller no table.)
+    static let `default`: PaletteTable = {
+        var table = PaletteTable(words: [UInt32](repeating: word(0, 0, 0, 255), count: 256))
+        table.words[1] = word(255, 255, 255, 255)
+        return table
+    }()
+
+    private init(words: [UInt32]) {
+        self.words = words
     }
 
     /// A word whose bytes in memory are r, g, b, a on any byte order.

@@ -93,8 +93,9 @@ struct GIFStream {
     }
 
     /// Refuses a frame before any memory is committed to it: too many frames,
-    /// too many canvas pixels in total, a declared area over the pixel limit
-    /// (which bounds the LZW work even for off-screen rows), or no palette.
+    /// too many canvas pixels in total, or a declared area over the pixel limit
+    /// (which bounds the LZW work even for off-screen rows). A frame with no
+    /// colour table at all is not refused: see `PaletteTable.default`.
     private func admitFrame(_ desc: GifImageDesc) throws(ImagingError) {
         let count = frameCount + 1
         guard count <= limits.maxFrames else {
@@ -107,9 +108,6 @@ struct GIFStream {
         }
         guard Int(desc.Width) * Int(desc.Height) <= limits.maxPixels else {
             throw ImagingError(.tooLarge, format: .gif, "frame \(count) declares \(desc.Width)x\(desc.Height), over the pixel limit")
-        }
-        guard desc.ColorMap != nil || reader.globalColorMap != nil else {
-            throw ImagingError(.corrupt, format: .gif, "frame \(count) has no colour table (neither local nor global)")
         }
     }
 

@@ -2,10 +2,13 @@
 public struct DerivedImage: Sendable {
     public var type: String
     public var image: Image
+    /// Where a cover thumbnail's box was taken from, in the pixels of the image the action ran on.
+    public var coverCrop: CoverCrop?
 
-    public init(type: String, image: Image) {
+    public init(type: String, image: Image, coverCrop: CoverCrop? = nil) {
         self.type = type
         self.image = image
+        self.coverCrop = coverCrop
     }
 }
 
@@ -17,11 +20,12 @@ extension Image {
     public func applying(_ action: ImageAction, outputHasAlpha: Bool = true,
                          options: ProcessingOptions = .init()) throws(ImagingError) -> [DerivedImage] {
         switch action {
-        case let .thumbnails(sizes, fit):
+        case let .thumbnails(sizes, fit, crop):
             guard !sizes.isEmpty else { throw ImagingError(.invalidArgument, "thumbnails needs at least one size") }
             var results: [DerivedImage] = []
             for size in sizes {
-                results.append(DerivedImage(type: ChildType.thumbnail(size), image: try thumbnail(size, fit: fit, options: options)))
+                let (image, coverCrop) = try thumbnailWithCrop(size, fit: fit, crop: crop, options: options)
+                results.append(DerivedImage(type: ChildType.thumbnail(size), image: image, coverCrop: coverCrop))
             }
             return results
         case let .crop(x, y, w, h):

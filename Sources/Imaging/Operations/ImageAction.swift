@@ -22,8 +22,9 @@ public struct PixelSize: Sendable, Hashable, Codable, CustomStringConvertible {
 /// arguments, run locally. Each produces child images whose `type` names match
 /// what the API gives its children.
 public enum ImageAction: Sendable, Hashable {
-    /// One child per size, each exactly `width x height`.
-    case thumbnails([PixelSize], fit: ThumbnailFit = .cover)
+    /// One child per size, each exactly `width x height` (cover) or fitting
+    /// inside it (contain). `crop` places the cover box; contain ignores it.
+    case thumbnails([PixelSize], fit: ThumbnailFit = .cover, crop: CropStrategy = .centre)
     /// The box must lie inside the image.
     case crop(x: Int, y: Int, width: Int, height: Int)
     /// Omit one side to keep the aspect ratio.
@@ -33,7 +34,8 @@ public enum ImageAction: Sendable, Hashable {
 
     /// How a thumbnail fills its box.
     public enum ThumbnailFit: String, Sendable, Hashable, Codable, CaseIterable {
-        /// Scale to cover the box, then centre-crop: exactly w x h, nothing letterboxed (the default).
+        /// Scale to cover the box, then crop (centred unless a `CropStrategy` says otherwise):
+        /// exactly w x h, nothing letterboxed (the default).
         case cover
         /// Scale to fit inside the box, keeping everything; the result can be smaller than w x h on one side.
         case contain

@@ -1,27 +1,37 @@
 extension Image {
-    /// A thumbnail exactly `size` (cover: scale to cover the box, centre-crop the
-    /// overflow) or fitting inside it (contain). Cover crops the *source* to the
-    /// box's aspect ratio first and resamples only that region, so no pixel is
-    /// resampled only to be thrown away.
-    public func thumbnail(_ size: PixelSize, fit: ImageAction.ThumbnailFit = .cover,
+    /// A thumbnail exactly `size` (cover: scale to cover the box, crop the
+    /// overflow where `crop` says) or fitting inside it (contain). Cover crops
+    /// the *source* to the box's aspect ratio first and resamples only that
+    /// region, so no pixel is resampled only to be thrown away.
+    public func thumbnail(_ size: PixelSize, fit: ImageAction.ThumbnailFit = .cover, crop: CropStrategy = .centre,
                           options: ProcessingOptions = .init()) throws(ImagingError) -> Image {
+        try thumbnailWithCrop(size, fit: fit, crop: crop, options: options).image
+    }
+
+    /// `thumbnail(_:fit:crop:options:)`, with where a cover box was taken from
+    /// (nil for contain). The box is chosen once, on the first frame, and cut
+    /// from every frame, so an animation keeps one framing.
+    public func thumbnailWithCrop(_ size: PixelSize, fit: ImageAction.ThumbnailFit = .cover, crop: CropStrategy = .centre,
+                                  options: ProcessingOptions = .init()) throws(ImagingError) -> (image: Image, coverCrop: CoverCrop?) {
         guard size.width > 0, size.height > 0 else {
             throw ImagingError(.invalidArgument, "thumbnail size \(size) must be positive")
         }
         switch fit {
         case .cover:
-            let box = Self.coverCropBox(source: PixelSize(width: width, height: height), target: size)
+            let region = Self.coverCropBox(source: PixelSize(width: width, height: height), target: size)
+            let placed = try CoverCropPlanner(pixels: frames[0].pixels, boxWidth: region.width, boxHeight: region.height).place(crop)
+            let box = placed.box
             var result = self
             for index in frames.indices {
-                let region = try frames[index].pixels.cropped(x: box.x, y: box.y, width: box.width, height: box.height)
-                result.frames[index].pixels = try region.resized(width: size.width, height: size.height, options: options.resampleOptions)
+                let cut = try frames[index].pixels.cropped(x: box.x, y: box.y, width: box.width, height: box.height)
+                result.frames[index].pixels = try cut.resized(width: size.width, height: size.height, options: options.resampleOptions)
             }
-            return result
+            return (result, placed)
         case .contain:
             let scale = min(Double(size.width) / Double(width), Double(size.height) / Double(height))
             let w = max(1, min(size.width, Int((Double(width) * scale).rounded())))
             let h = max(1, min(size.height, Int((Double(height) * scale).rounded())))
-            return try resizedFrames(width: w, height: h, options: options)
+            return (try resizedFrames(width: w, height: h, options: options), nil)
         }
     }
 
@@ -39,7 +49,8 @@ extension Image {
         return result
     }
 
-    /// The centred region of `source` with the aspect ratio of `target`.
+    /// The centred region of `source` with the aspect ratio of `target` (a
+    /// `CropStrategy` may then slide it along its free axis).
     static func coverCropBox(source: PixelSize, target: PixelSize) -> (x: Int, y: Int, width: Int, height: Int) {
         let scale = max(Double(target.width) / Double(source.width), Double(target.height) / Double(source.height))
         let w = max(1, min(source.width, Int((Double(target.width) / scale).rounded())))
