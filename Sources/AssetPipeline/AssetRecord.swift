@@ -85,6 +85,9 @@ public struct AssetRecord: Sendable, Codable, Equatable {
     /// What a person should look at before this goes live: a box an automatic
     /// crop moved off-centre, animation frames dropped. Absent when none.
     public var warnings: [String]?
+    /// On an original: its bytes are uploaded exactly as read (no re-encoding, its
+    /// colour profile and colour model kept); only derived images are converted.
+    public var uploadedUnchanged: Bool?
 
     public init(id: AssetID, parentID: AssetID? = nil, createdBy: Int? = nil, state: AssetState, cdnURL: String? = nil,
                 contentType: String, type: String? = nil, size: Int, createdAt: Date,
@@ -111,6 +114,7 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         case id, state, type, size, width, height, sha256, path, warnings
         case colorWarnings = "color_warnings"
         case cropBox = "crop_box"
+        case uploadedUnchanged = "uploaded_unchanged"
         case parentID = "parent_id"
         case createdBy = "created_by"
         case cdnURL = "cdn_url"
@@ -140,6 +144,7 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         colorWarnings = try c.decodeIfPresent([String].self, forKey: .colorWarnings) ?? []
         cropBox = try c.decodeIfPresent(CropBox.self, forKey: .cropBox)
         warnings = try c.decodeIfPresent([String].self, forKey: .warnings)
+        uploadedUnchanged = try c.decodeIfPresent(Bool.self, forKey: .uploadedUnchanged)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -161,5 +166,6 @@ public struct AssetRecord: Sendable, Codable, Equatable {
         if !colorWarnings.isEmpty { try c.encode(colorWarnings, forKey: .colorWarnings) }
         try c.encodeIfPresent(cropBox, forKey: .cropBox)
         if let warnings, !warnings.isEmpty { try c.encode(warnings, forKey: .warnings) }
+        try c.encodeIfPresent(uploadedUnchanged, forKey: .uploadedUnchanged)
     }
 }

@@ -84,6 +84,12 @@ public struct LocalProcessor: Sendable {
             id: .local(String(parentHash.prefix(16))), state: .local, contentType: info.format.mimeType, size: bytes.count,
             createdAt: now, width: info.displayWidth, height: info.displayHeight, sha256: parentHash, path: sourcePath)
         parent.colorWarnings = image.colorWarnings.map(\.description)
+        parent.uploadedUnchanged = true
+        if image.sourceColorModel == .cmyk {
+            // The original goes up byte for byte; a CMYK JPEG is shown differently
+            // by different browsers, so a person should know before it goes live.
+            parent.warnings = ["the original is CMYK and is uploaded unchanged: browsers show CMYK JPEGs inconsistently (its derived images are sRGB)"]
+        }
         let format = outputFormat ?? info.format
         let upright = PixelSize(width: info.displayWidth, height: info.displayHeight)
         let decoded = PixelSize(width: image.width, height: image.height)

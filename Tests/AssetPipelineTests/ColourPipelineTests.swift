@@ -26,6 +26,16 @@ final class ColourPipelineTests: XCTestCase {
         XCTAssertEqual(result.parent.colorWarnings, [])
     }
 
+    func testACMYKOriginalIsUploadedUnchangedAndTheRecordSaysSo() throws {
+        let source = try ycck()
+        let result = try LocalProcessor().process(bytes: source, actions: [.scale(width: 300, height: nil)])
+        XCTAssertEqual(result.parentBytes, source, "the original keeps its bytes")
+        XCTAssertEqual(result.parent.uploadedUnchanged, true)
+        XCTAssertTrue(result.parent.warnings?.first?.contains("CMYK") == true, "\(result.parent.warnings ?? [])")
+        let rgb = try LocalProcessor().process(bytes: result.children[0].bytes, actions: [])
+        XCTAssertNil(rgb.parent.warnings, "an RGB original gets no CMYK warning")
+    }
+
     func testKeepingTheProfileStillNeverPutsCMYKOnRGB() throws {
         let result = try LocalProcessor(keepColorProfile: true).process(bytes: try ycck(), actions: [.scale(width: 300, height: nil)])
         XCTAssertNil(try ImageDecoder.decode(try XCTUnwrap(result.children.first).bytes).colorProfile)
