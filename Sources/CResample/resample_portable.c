@@ -201,15 +201,14 @@ void rs_premultiply_u8(const uint8_t *src, uint8_t *dst, size_t pixels, int chan
 }
 
 // round(255 * 2^16 / a): a multiply instead of a division per sample; the
-// error is below 0.004 of a level for every input.
-static uint32_t unpremultiply_factor(uint32_t a) {
-    return (255u * 65536u + a / 2) / a;
+// error is below 0.004 of a level for every input. factor[255] is exactly
+// 1 << 16, so opaque pixels come back unchanged on every path.
+void rs_unpremultiply_factors(uint32_t factor[256]) {
+    factor[0] = 0;
+    for (uint32_t a = 1; a < 256; a++) factor[a] = (255u * 65536u + a / 2) / a;
 }
 
-void rs_unpremultiply_u8(uint8_t *px, size_t count, int channels) {
-    uint32_t factor[256];
-    factor[0] = 0;
-    for (uint32_t a = 1; a < 256; a++) factor[a] = unpremultiply_factor(a);
+void rs_unpremultiply_portable(uint8_t *px, size_t count, int channels, const uint32_t *factor) {
     const int cc = channels - 1;
     for (size_t p = 0; p < count; p++) {
         uint8_t *d = px + p * channels;
@@ -221,6 +220,24 @@ void rs_unpremultiply_u8(uint8_t *px, size_t count, int channels) {
             d[c] = (uint8_t)(v > 255 ? 255 : v);
         }
     }
+}
+
+void rs_unpremultiply_u8(uint8_t *px, size_t count, int channels, int path) {
+    uint32_t factor[256];
+    rs_unpremultiply_factors(factor);
+#if defined(__x86_64__)
+    if (channels == 4 && path == RS_PATH_AVX512) {
+        rs_unpremultiply_rgba_avx512(px, count, factor);
+        return;
+    }
+    if (channels == 4 && path == RS_PATH_AVX2) {
+        rs_unpremultiply_rgba_avx2(px, count, factor);
+        return;
+    }
+#else
+    (void)path;
+#endif
+    rs_unpremultiply_portable(px, count, channels, factor);
 }
 
 // ---- linear light (float) ----

@@ -335,6 +335,32 @@ void RS_AVX2 rs_premultiply_rgba_avx2(const uint8_t *src, uint8_t *dst, size_t p
     }
 }
 
+// Undoes premultiplication of 8 RGBA pixels per step with the scalar path's
+// exact arithmetic: each pixel is one int32 lane, its factor gathered by
+// alpha, and (c * f + 32768) >> 16 fits uint32 for every c and f, so the
+// low half of vpmulld is the whole product. All-opaque groups are skipped.
+void RS_AVX2 rs_unpremultiply_rgba_avx2(uint8_t *px, size_t pixels, const uint32_t *factor) {
+    const __m256i byte = _mm256_set1_epi32(0xFF);
+    const __m256i alpha = _mm256_set1_epi32((int32_t)0xFF000000u);
+    const __m256i round = _mm256_set1_epi32(32768);
+    size_t p = 0;
+    for (; p + 8 <= pixels; p += 8) {
+        __m256i *at = (__m256i *)(px + p * 4);
+        const __m256i v = _mm256_loadu_si256(at);
+        const __m256i a = _mm256_and_si256(v, alpha);
+        if (_mm256_movemask_epi8(_mm256_cmpeq_epi32(a, alpha)) == -1) continue;
+        const __m256i f = _mm256_i32gather_epi32((const int *)factor, _mm256_srli_epi32(v, 24), 4);
+#define RS_UNPREMUL_CHANNEL(shift)                                                                      \
+        _mm256_slli_epi32(_mm256_min_epu32(_mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(          \
+            _mm256_and_si256(_mm256_srli_epi32(v, shift), byte), f), round), 16), byte), shift)
+        const __m256i out = _mm256_or_si256(_mm256_or_si256(RS_UNPREMUL_CHANNEL(0), RS_UNPREMUL_CHANNEL(8)),
+                                            _mm256_or_si256(RS_UNPREMUL_CHANNEL(16), a));
+#undef RS_UNPREMUL_CHANNEL
+        _mm256_storeu_si256(at, out);
+    }
+    rs_unpremultiply_portable(px + p * 4, pixels - p, 4, factor);
+}
+
 // ---------------------------------------------------------------- AVX-512
 
 // The AVX2 premultiply at twice the width; (t * 257) >> 16 equals
@@ -356,6 +382,29 @@ void RS_AVX512 rs_premultiply_rgba_avx512(const uint8_t *src, uint8_t *dst, size
         _mm512_storeu_si512((void *)(dst + p * 4), _mm512_packus_epi16(tl, th));
     }
     rs_premultiply_rgba_avx2(src + p * 4, dst + p * 4, pixels - p);
+}
+
+// The AVX2 unpremultiply at 16 pixels per step.
+void RS_AVX512 rs_unpremultiply_rgba_avx512(uint8_t *px, size_t pixels, const uint32_t *factor) {
+    const __m512i byte = _mm512_set1_epi32(0xFF);
+    const __m512i alpha = _mm512_set1_epi32((int32_t)0xFF000000u);
+    const __m512i round = _mm512_set1_epi32(32768);
+    size_t p = 0;
+    for (; p + 16 <= pixels; p += 16) {
+        void *at = px + p * 4;
+        const __m512i v = _mm512_loadu_si512(at);
+        const __m512i a = _mm512_and_si512(v, alpha);
+        if (_mm512_cmpeq_epi32_mask(a, alpha) == 0xFFFF) continue;
+        const __m512i f = _mm512_i32gather_epi32(_mm512_srli_epi32(v, 24), (const void *)factor, 4);
+#define RS_UNPREMUL_CHANNEL(shift)                                                                      \
+        _mm512_slli_epi32(_mm512_min_epu32(_mm512_srli_epi32(_mm512_add_epi32(_mm512_mullo_epi32(          \
+            _mm512_and_si512(_mm512_srli_epi32(v, shift), byte), f), round), 16), byte), shift)
+        const __m512i out = _mm512_or_si512(_mm512_or_si512(RS_UNPREMUL_CHANNEL(0), RS_UNPREMUL_CHANNEL(8)),
+                                            _mm512_or_si512(RS_UNPREMUL_CHANNEL(16), a));
+#undef RS_UNPREMUL_CHANNEL
+        _mm512_storeu_si512(at, out);
+    }
+    rs_unpremultiply_rgba_avx2(px + p * 4, pixels - p, factor);
 }
 
 // Eight taps per step: one vpermb spreads 8 pixels (RGB or RGBX) into int16

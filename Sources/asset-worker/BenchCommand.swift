@@ -4,7 +4,7 @@ import AssetPipeline
 import Imaging
 
 /// `asset-worker bench FILE --stage ...`: times one stage in process and prints
-/// one JSON object as its last line (`median_ms`, `min_ms`, `max_ms`, `cpu_ms`, `n`).
+/// one JSON object as its last line (`median_ms`, `min_ms`, `max_ms`, `cpu_ms`, `cpu_min_ms`, `cpu_mean_ms`, `n`).
 /// `../shared/bench/compare.py` calls exactly these flags.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
         decode: bytes in memory -> pixels (with --shrink for JPEG DCT scaling). encode: already-decoded pixels -> bytes \
         in memory (--format, --quality). op: one action (same flags as process) on an already-decoded image. \
         end-to-end: file -> decode (shrink-on-load for JPEG thumbnails) -> action -> encode -> file. \
-        cpu_ms is the process CPU time per iteration.
+        cpu_ms is the median over iterations of the process CPU time (as the peers report it); cpu_mean_ms the mean.
         """
     )
 
@@ -37,8 +37,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Output format for --stage encode: png, jpeg or gif (default: the input's).")
     var format: ImageFormat?
 
-    @Option(help: "JPEG quality for --stage encode.")
-    var quality: Int = 85
+    @OptionGroup var jpegFlags: JPEGEncodingFlags
 
     @Option(help: ArgumentHelp("PNG zlib level for --stage encode.", visibility: .hidden))
     var pngLevel: Int?
@@ -59,7 +58,6 @@ struct BenchCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
         guard JPEGShrink(rawValue: shrink) != nil else { throw ValidationError("--shrink must be 1, 2, 4 or 8") }
-        guard (1 ... 100).contains(quality) else { throw ValidationError("--quality must be 1...100") }
     }
 
     func run() throws {
@@ -78,8 +76,7 @@ struct BenchCommand: ParsableCommand {
         case .encode:
             let image = try decodedOrExit(bytes)
             let target = format ?? image.sourceFormat ?? .png
-            var options = EncodeOptions()
-            options.jpeg.quality = quality
+            var options = jpegFlags.encodeOptions
             if let pngLevel { options.png.compressionLevel = pngLevel }
             if let pngStrategy, let strategy = PNGEncodeOptions.Strategy(rawValue: pngStrategy) { options.png.strategy = strategy }
             // With the tuning flags, say how large the output is (one extra encode, outside the timing).
@@ -99,10 +96,8 @@ struct BenchCommand: ParsableCommand {
         case .endToEnd:
             let actions = try actionFlags.actions()
             guard !actions.isEmpty else { throw ValidationError("--stage end-to-end needs an action") }
-            var encoding = EncodeOptions()
-            encoding.jpeg.quality = quality
             let processor = LocalProcessor(processing: ProcessingOptions(filter: actionFlags.filter, threads: threads),
-                                           encoding: encoding, outputFormat: format)
+                                           encoding: jpegFlags.encodeOptions, outputFormat: format)
             let outputDirectory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("asset-worker-bench-\(getpid())").path
             let source = file
@@ -121,8 +116,9 @@ struct BenchCommand: ParsableCommand {
         if json {
             JSONLine.print(result)
         } else {
-            print(String(format: "%@ %@: median %.3f ms, min %.3f, max %.3f, cpu %.3f ms/iteration, n=%d",
-                         stage.rawValue, file, result.median_ms, result.min_ms, result.max_ms, result.cpu_ms, result.n))
+            print(String(format: "%@ %@: median %.3f ms, min %.3f, max %.3f, cpu median %.3f ms (mean %.3f), n=%d",
+                         stage.rawValue, file, result.median_ms, result.min_ms, result.max_ms, result.cpu_ms,
+                         result.cpu_mean_ms, result.n))
         }
     }
 
@@ -153,37 +149,50 @@ extension ImageFormat: ExpressibleByArgument {
 }
 
 /// Wall-clock and process-CPU timing of a repeated task.
+///
+/// `cpu_ms` is the median over iterations of the process CPU time each one
+/// took, the statistic the peers in ../shared/bench report (Python's
+/// `time.process_time()` per iteration), so their ratios compare like with
+/// like; `cpu_mean_ms` keeps the mean (total CPU / iterations) beside it.
 enum Timing {
     struct Result: Encodable {
         var median_ms: Double
         var min_ms: Double
         var max_ms: Double
         var cpu_ms: Double
+        var cpu_min_ms: Double
+        var cpu_mean_ms: Double
         var n: Int
     }
 
     static func measure(iterations: Int, _ task: () throws(ImagingError) -> Void) throws(ImagingError) -> Result {
         try task() // warm-up: first-touch page faults, lazy library initialisation
-        var samples: [Double] = []
-        samples.reserveCapacity(iterations)
-        let cpuStart = processCPUSeconds()
+        var wall: [Double] = [], cpu: [Double] = []
+        wall.reserveCapacity(iterations)
+        cpu.reserveCapacity(iterations)
         for _ in 0 ..< iterations {
+            let cpuStart = processCPUSeconds()
             let start = ContinuousClock.now
             try task()
             let elapsed = ContinuousClock.now - start
-            samples.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            cpu.append((processCPUSeconds() - cpuStart) * 1000)
+            wall.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
         }
-        let cpu = (processCPUSeconds() - cpuStart) * 1000 / Double(iterations)
-        samples.sort()
-        let median = samples.count % 2 == 1 ? samples[samples.count / 2] : (samples[samples.count / 2 - 1] + samples[samples.count / 2]) / 2
-        return Result(median_ms: median, min_ms: samples.first!, max_ms: samples.last!, cpu_ms: cpu, n: iterations)
+        return Result(median_ms: median(wall), min_ms: wall.min()!, max_ms: wall.max()!,
+                      cpu_ms: median(cpu), cpu_min_ms: cpu.min()!,
+                      cpu_mean_ms: cpu.reduce(0, +) / Double(iterations), n: iterations)
     }
 
-    /// User + system CPU time of the whole process (all threads).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// CPU time of the whole process (all threads), nanosecond clock.
     static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }

@@ -28,8 +28,7 @@ struct ProcessCommand: AsyncParsableCommand {
     @Option(help: "Output format for the derived images: png, jpeg or gif (default: the source's).")
     var format: ImageFormat?
 
-    @Option(help: "JPEG quality of the derived images.")
-    var quality: Int = 85
+    @OptionGroup var jpegFlags: JPEGEncodingFlags
 
     @Option(help: "Worker threads for resampling (default: every core).")
     var threads: Int?
@@ -58,17 +57,14 @@ struct ProcessCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard (1 ... 100).contains(quality) else { throw ValidationError("--quality must be 1...100") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() async throws {
         let actions = try actionFlags.actions()
-        var encoding = EncodeOptions()
-        encoding.jpeg.quality = quality
         let processor = LocalProcessor(
             processing: ProcessingOptions(filter: actionFlags.filter, threads: threads),
-            encoding: encoding, outputFormat: format, keepColorProfile: profile == .keep)
+            encoding: jpegFlags.encodeOptions, outputFormat: format, keepColorProfile: profile == .keep)
         var refused = false
         for file in files {
             do throws(ImagingError) {

@@ -69,8 +69,10 @@ void rs_vertical_u8(const rs_fixed_coeffs *k, int out_begin, int out_end,
 
 /// Premultiplies colour by alpha (last channel), rounding exactly: round(c * a / 255).
 void rs_premultiply_u8(const uint8_t *src, uint8_t *dst, size_t pixels, int channels, int path);
-/// Undoes premultiplication in place; colour is 0 where alpha is 0.
-void rs_unpremultiply_u8(uint8_t *pixels, size_t count, int channels);
+/// Undoes premultiplication in place: colour becomes min(255, round(c * 255 / a))
+/// through a 16-bit fixed-point reciprocal, 0 where alpha is 0. Every path
+/// (RGBA has AVX2 / AVX-512 kernels) gives the same bytes.
+void rs_unpremultiply_u8(uint8_t *pixels, size_t count, int channels, int path);
 
 /// Float coefficients for the linear-light mode (normalised, sum 1).
 typedef struct {

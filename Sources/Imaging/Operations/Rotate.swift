@@ -119,7 +119,7 @@ struct BicubicRotation {
         var map = mapping(outWidth: size.width, outHeight: size.height)
         let background = edgePixel(layout)
         let c = layout.channels
-        let kernel = path.geometryPath
+        let kernel = path.geometryPath, alphaKernel = path.kernelPath
         return PixelBuffer(width: size.width, height: size.height, layout: layout) { out in
             let target = UncheckedSendable(out.baseAddress!.assumingMemoryBound(to: UInt8.self))
             input.bytes.withUnsafeBufferPointer { src in
@@ -134,7 +134,7 @@ struct BicubicRotation {
                                                     Int32(size.width), Int32(rows.lowerBound), Int32(rows.upperBound),
                                                     m, t, b, kernel)
                                 if layout.hasAlpha {
-                                    rs_unpremultiply_u8(dst + rows.lowerBound * size.width * c, rows.count * size.width, Int32(c))
+                                    rs_unpremultiply_u8(dst + rows.lowerBound * size.width * c, rows.count * size.width, Int32(c), alphaKernel)
                                 }
                             }
                         }

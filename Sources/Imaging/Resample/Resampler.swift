@@ -167,7 +167,7 @@ struct Resampler {
                         }
                     }
                     if premultiply {
-                        rs_unpremultiply_u8(outStripe, rows.count * width, channels)
+                        rs_unpremultiply_u8(outStripe, rows.count * width, channels, path.kernelPath)
                     }
                 }
             }
