@@ -12,14 +12,7 @@ import XCTest
 final class KillPointTests: XCTestCase {
     static let projectRoot = ResumeAfterKillTests.projectRoot
 
-    func binary() throws -> URL {
-        for configuration in ["debug", "release"] {
-            let url = Self.projectRoot.appendingPathComponent(".build/\(configuration)/asset-worker")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("asset-worker is not built") }
-        throw XCTSkip("asset-worker is not built")
-    }
+    func binary() throws -> URL { try WorkerProcess.binary() }
 
     func run(_ binary: URL, _ arguments: [String], _ environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
@@ -61,11 +54,7 @@ final class KillPointTests: XCTestCase {
             // A fresh sandbox per kill point, so each is checked on its own.
             let sandbox = try await ClassySandbox.start()
             try await sandbox.addCampaign(SandboxCampaign(id: 1001, name: "Kill points"))
-            var environment = ProcessInfo.processInfo.environment
-            environment["CLASSY_API_URL"] = sandbox.baseURL
-            environment["CLASSY_CLIENT_ID"] = sandbox.clientID
-            environment["CLASSY_CLIENT_SECRET"] = sandbox.clientSecret
-            environment["CLASSY_MEMBER_ID"] = "5"
+            let environment = WorkerProcess.environment(for: sandbox)
             let state = root.appendingPathComponent("state-\(n)").path
             let arguments = ["upload", manifest, "--state-dir", state, "--jobs", "1"]
             var killing = environment

@@ -13,16 +13,7 @@ final class ResumeAfterKillTests: XCTestCase {
     static let projectRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func workerBinary() throws -> URL {
-        for configuration in ["debug", "release"] {
-            let url = Self.projectRoot.appendingPathComponent(".build/\(configuration)/asset-worker")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            XCTFail("asset-worker is not built (swift build --build-tests builds it)")
-        }
-        throw XCTSkip("asset-worker is not built")
-    }
+    func workerBinary() throws -> URL { try WorkerProcess.binary() }
 
     func testKilledRunsResumeToExactlyTheExpectedAssets() async throws {
         let binary = try workerBinary()
@@ -96,12 +87,7 @@ final class ResumeAfterKillTests: XCTestCase {
         configuration.faults.latencyMilliseconds = latencyMilliseconds
         let sandbox = try await ClassySandbox.start(configuration)
         try await sandbox.addCampaign(SandboxCampaign(id: 1001, name: "Interrupted runs"))
-        var environment = ProcessInfo.processInfo.environment
-        environment["CLASSY_API_URL"] = sandbox.baseURL
-        environment["CLASSY_CLIENT_ID"] = sandbox.clientID
-        environment["CLASSY_CLIENT_SECRET"] = sandbox.clientSecret
-        environment["CLASSY_MEMBER_ID"] = "5"
-        return (sandbox, environment)
+        return (sandbox, WorkerProcess.environment(for: sandbox))
     }
 
     private func killAndResume(binary: URL, seed: UInt64) async throws {
