@@ -88,6 +88,7 @@ final class KillPointTests: XCTestCase {
             await sandbox.stop()
         }
         XCTAssertGreaterThan(killPoints, 10, "the batch has that many journal writes")
+        print("kill points: \(killPoints) (a kill after every journal write of the batch), each followed by a clean run")
     }
 
     func testMissingCredentialsAreRefusedUnlessSandboxIsAsked() throws {

@@ -114,6 +114,7 @@ final class LostResponseBatchTests: XCTestCase {
         let accounted = status.abandonedCount + status.possiblyOrphanedCount
         XCTAssertLessThanOrEqual(orphans, accounted, "rate \(rate): every pending asset left is accounted for (\(orphans) pending, \(accounted) counted)")
 
+        print("lost answers \(rate)\(eCardsWithoutID ? " (eCards without ids)" : ""): \(dropped) answers dropped, \(runs) run(s), first run \(first.done) done \(first.failed) failed; \(orphans) pending asset(s) left, \(status.possiblyOrphanedCount) counted as possibly orphaned, \(status.abandonedCount) abandoned")
         let (checked, problems) = try await AssetVerifier(journal: journal, client: client).verify()
         XCTAssertEqual(problems.count, 0, "verify agrees: \(problems.prefix(3))")
         XCTAssertEqual(checked, uploaded.count, "verify's count is the sandbox's")
