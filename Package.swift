@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "AssetProcessing", targets: ["AssetProcessing"]),
         .library(name: "AssetPipeline", targets: ["AssetPipeline"]),
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "ClassyAPI", targets: ["ClassyAPI"]),
@@ -58,11 +59,22 @@ let package = Package(
         // object store need it, and it only needs swift-crypto.
         .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
+        // The API's vocabulary every module shares (datetimes, documented limits), without network code.
+        .target(name: "ClassyVocabulary", dependencies: ["SigV4"]),
+
+        // Local processing (decode once, any actions) and its asset records: Imaging only,
+        // so a caller that wants thumbnails links neither GRDB nor AsyncHTTPClient.
+        .target(
+            name: "AssetProcessing",
+            dependencies: ["Imaging", "ClassyVocabulary", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
         // The Classy API 2.0 client and the asset upload flow, on AsyncHTTPClient.
         .target(
             name: "ClassyAPI",
             dependencies: [
                 "SigV4",
+                "ClassyVocabulary",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,8 +89,8 @@ let package = Package(
             name: "ClassySandbox",
             dependencies: [
                 "SigV4",
-                // For the API's vocabulary (`ClassyLimits`, content types) only.
-                "ClassyAPI",
+                // The API's documented limits, shared with the client.
+                "ClassyVocabulary",
                 "Imaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -90,11 +102,12 @@ let package = Package(
             ]
         ),
 
-        // Parent/child asset records, local processing, manifests, the job journal and the batch runner.
+        // Manifests, the job lifecycle, the journal and the batch runner.
         .target(
             name: "AssetPipeline",
             dependencies: [
                 "Imaging",
+                "AssetProcessing",
                 "ClassyAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -122,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AssetPipelineTests",
-            dependencies: ["AssetPipeline", "ClassyAPI", "ClassySandbox", "SigV4", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["AssetPipeline", "AssetProcessing", "ClassyAPI", "ClassySandbox", "SigV4", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "ClassyTests",

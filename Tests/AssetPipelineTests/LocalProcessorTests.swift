@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import XCTest
 @testable import AssetPipeline
+@testable import AssetProcessing
 
 final class LocalProcessorTests: XCTestCase {
     static let testImages = URL(fileURLWithPath: #filePath)

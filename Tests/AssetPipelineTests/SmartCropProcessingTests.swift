@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import XCTest
 @testable import AssetPipeline
+@testable import AssetProcessing
 
 /// What `LocalProcessor` records about cover crops and dropped frames.
 final class SmartCropProcessingTests: XCTestCase {

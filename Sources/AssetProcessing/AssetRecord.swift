@@ -1,4 +1,4 @@
-import ClassyAPI
+import ClassyVocabulary
 import Foundation
 import Imaging
 

@@ -136,7 +136,7 @@ public struct LocalProcessor: Sendable {
         return "animated source of \(frames) frames: the \(format.rawValue) output keeps only the first frame"
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String {
+    public static func sha256(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
