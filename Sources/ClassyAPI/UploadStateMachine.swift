@@ -1,4 +1,5 @@
 import Foundation
+import SigV4
 
 /// How far one image's upload got, as a journal keeps it between runs.
 public enum UploadProgress: Sendable, Hashable {
@@ -177,12 +178,8 @@ public enum PresignedURLLifetime {
         return signedAt.addingTimeInterval(seconds)
     }
 
-    /// `20261202T223000Z`.
+    /// `20261202T223000Z`, read by SigV4's own parser of that format.
     static func parseAmzDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.date(from: text)
+        UTCTime(amzDate: text).map { Date(timeIntervalSince1970: TimeInterval($0.epochSeconds)) }
     }
 }
