@@ -110,6 +110,8 @@ final class JobLifecycleTests: XCTestCase {
              "intent persisted, no attachment: look it up before calling again"),
             (.init(step: .attached, confirmed: [0: 5, 1: 6], positions: [0, 1], attachment: done), .persistAttachment(done),
              "killed between attached and done: finish, never process again"),
+            (.init(step: .attached, confirmed: [0: 5, 1: 6], positions: [0, 1]), .persistDone,
+             "attached, its attachment text unreadable (an older journal): still record done"),
             (.init(step: .done), .finish, "done: nothing"),
         ]
         for (persisted, expected, why) in cases {

@@ -130,7 +130,9 @@ public struct JobLifecycle: Sendable, Hashable {
         case .done:
             state = .done
         case .attached:
-            state = persisted.attachment.map(State.attached) ?? .done
+            // Attached but not done (a kill between the two writes): only `done` is left
+            // to record, even when the attachment's text cannot be read back.
+            state = persisted.attachment.map(State.attached) ?? .uploading(waitingFor: [])
         default:
             let allConfirmed = !persisted.positions.isEmpty && persisted.positions.allSatisfy { persisted.confirmed[$0] != nil }
             let attachAssetID = attachPosition.flatMap { persisted.confirmed[$0] }
