@@ -35,14 +35,22 @@ public struct JobPlan: Sendable, Hashable {
     public var target: String
     public var sourcePath: String
     public var sourceSHA256: String
+    /// The batch the job was enqueued with (a queue's `enqueue` prints it), if any.
+    public var batch: String?
+    /// What a worker on another machine needs to run the job (the job's spec,
+    /// as the engine encodes it); nil where the runner has the manifest at hand.
+    public var payload: Data?
 
-    public init(key: String, manifestPath: String?, role: String, target: String, sourcePath: String, sourceSHA256: String) {
+    public init(key: String, manifestPath: String?, role: String, target: String, sourcePath: String, sourceSHA256: String,
+                batch: String? = nil, payload: Data? = nil) {
         self.key = key
         self.manifestPath = manifestPath
         self.role = role
         self.target = target
         self.sourcePath = sourcePath
         self.sourceSHA256 = sourceSHA256
+        self.batch = batch
+        self.payload = payload
     }
 }
 

@@ -16,6 +16,8 @@ public enum JournalRules {
         // Same content and plan, so the same job, even if the file moved: keep the newest path.
         job.plan.sourcePath = plan.sourcePath
         job.plan.manifestPath = plan.manifestPath
+        if plan.payload != nil { job.plan.payload = plan.payload }
+        if plan.batch != nil { job.plan.batch = plan.batch }
         if previousError != nil { job.attempts += 1 }
         job.error = nil
         job.updatedAt = now

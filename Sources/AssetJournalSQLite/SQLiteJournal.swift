@@ -145,6 +145,8 @@ public final class SQLiteJournal: JobStore {
             try db.execute(sql: """
                 ALTER TABLE job ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE job ADD COLUMN claimedBy INTEGER;
+                ALTER TABLE job ADD COLUMN batch TEXT;
+                ALTER TABLE job ADD COLUMN payload BLOB;
                 """)
         }
         return migrator
@@ -348,14 +350,17 @@ public final class SQLiteJournal: JobStore {
             case .alreadyDone:
                 break
             case .resumed:
-                try db.execute(sql: "UPDATE job SET sourcePath = ?, manifestPath = ?, error = NULL, attempts = ?, updatedAt = ? WHERE key = ?",
-                               arguments: [job.plan.sourcePath, job.plan.manifestPath, job.attempts, job.updatedAt, plan.key])
+                try db.execute(sql: """
+                    UPDATE job SET sourcePath = ?, manifestPath = ?, batch = ?, payload = ?, error = NULL, attempts = ?, updatedAt = ?
+                    WHERE key = ?
+                    """, arguments: [job.plan.sourcePath, job.plan.manifestPath, job.plan.batch, job.plan.payload, job.attempts,
+                                     job.updatedAt, plan.key])
             case .new:
                 try db.execute(sql: """
-                    INSERT INTO job (key, manifestPath, role, target, sourcePath, sourceSHA256, step, plannedAt, updatedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO job (key, manifestPath, role, target, sourcePath, sourceSHA256, batch, payload, step, plannedAt, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [plan.key, plan.manifestPath, plan.role, plan.target, plan.sourcePath, plan.sourceSHA256,
-                                     JobStep.planned.rawValue, job.plannedAt, job.updatedAt])
+                                     plan.batch, plan.payload, JobStep.planned.rawValue, job.plannedAt, job.updatedAt])
             }
             return outcome
         }
@@ -491,7 +496,7 @@ public final class SQLiteJournal: JobStore {
         let items = try Row.fetchAll(db, sql: "SELECT * FROM item WHERE jobKey = ? ORDER BY position", arguments: [key]).map(journalItem)
         return JournalJob(
             plan: JobPlan(key: key, manifestPath: row["manifestPath"], role: row["role"], target: row["target"],
-                          sourcePath: row["sourcePath"], sourceSHA256: row["sourceSHA256"]),
+                          sourcePath: row["sourcePath"], sourceSHA256: row["sourceSHA256"], batch: row["batch"], payload: row["payload"]),
             step: try step(row["step"]), error: row["error"], attempts: row["attempts"], attachedTo: row["attachedTo"],
             attachIntent: row["attachIntent"], possiblyOrphaned: row["possiblyOrphaned"] ?? 0,
             plannedAt: row["plannedAt"], updatedAt: row["updatedAt"], doneAt: row["doneAt"], items: items)

@@ -93,7 +93,13 @@ public enum JobStoreContract {
         try expect(second == .resumed(step: .planned, previousError: nil), "second plan: \(second)")
         let job = try await store.job(key: "j1")
         try expect(job?.step == .planned && job?.plan.sourcePath == "/elsewhere/j1.png", "job after re-plan: \(String(describing: job))")
-        try expect(try await store.incompleteJobs().map(\.plan.key) == ["j1"], "incomplete jobs")
+        var queued = plan("j2")
+        queued.batch = "b-1"
+        queued.payload = Data("{\"spec\":1}".utf8)
+        _ = try await store.plan(queued)
+        let stored = try await store.job(key: "j2")?.plan
+        try expect(stored == queued, "a plan's batch and payload are kept: \(String(describing: stored))")
+        try expect(try await store.incompleteJobs().map(\.plan.key) == ["j1", "j2"], "incomplete jobs")
     }
 
     static func bindingRefusesAnotherTarget(_ subject: any JobStoreTestSubject) async throws {
