@@ -236,27 +236,36 @@ public struct BatchRunner: Sendable {
     /// commands out (process, upload, persist, attach, look up) and feeds it
     /// what happened. The rules (what a restart continues with, when an intent
     /// is recorded, when a doubt is looked up) are the machine's, not the runner's.
-    func runJob(_ job: Job, context: RunContext) async {
+    func runJob(_ job: Job, context: RunContext, preclaimed: JobClaim? = nil) async {
         let summary = context.summary, onEvent = context.onEvent
         var holdsUploadPermit = false
         var claim: JobClaim?
         defer { if let claim { Task { [journal] in try? await journal.release(claim) } } }
         do throws(JobFailure) {
-            let outcome = try await journaled { try await journal.plan(JobPlan(job, manifestPath: options.manifestPath)) }
-            if case let .alreadyDone(at) = outcome {
-                await summary.update { $0.skipped += 1 }
-                onEvent(.skipped(job: job, reason: "done on \(ClassyDate.format(at))"))
-                return
-            }
-            // Several runs may share a journal: this one works only on jobs it holds a claim on.
-            guard let claimed = try await journaled({ try await journal.claim([job.key], for: context.lease) }).first else {
-                await summary.update { $0.skipped += 1 }
-                onEvent(.skipped(job: job, reason: "another live run is working on it"))
-                return
-            }
-            claim = claimed
+            let claimed: JobClaim
             var state: JournalJob? = nil
-            if case .resumed = outcome { state = try await journaled { try await journal.job(key: job.key) } }
+            if let preclaimed {
+                // A queue's job: planned by `enqueue`, claimed by the worker; it may have progress already.
+                claimed = preclaimed
+                claim = preclaimed
+                state = try await journaled { try await journal.job(key: job.key) }
+            } else {
+                let outcome = try await journaled { try await journal.plan(JobPlan(job, manifestPath: options.manifestPath)) }
+                if case let .alreadyDone(at) = outcome {
+                    await summary.update { $0.skipped += 1 }
+                    onEvent(.skipped(job: job, reason: "done on \(ClassyDate.format(at))"))
+                    return
+                }
+                // Several runs may share a journal: this one works only on jobs it holds a claim on.
+                guard let taken = try await journaled({ try await journal.claim([job.key], for: context.lease) }).first else {
+                    await summary.update { $0.skipped += 1 }
+                    onEvent(.skipped(job: job, reason: "another live run is working on it"))
+                    return
+                }
+                claimed = taken
+                claim = taken
+                if case .resumed = outcome { state = try await journaled { try await journal.job(key: job.key) } }
+            }
             var machine = JobLifecycle(target: attachTarget(of: job, existingECards: context.existingECards),
                                        attachPosition: state.flatMap { attachPosition(job, items: $0.items) },
                                        resumingFrom: state.map(Self.persisted) ?? .init())
