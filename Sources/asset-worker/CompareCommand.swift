@@ -25,7 +25,8 @@ struct CompareCommand: AsyncParsableCommand {
     var image: String
 
     @Option(name: .long, parsing: .upToNextOption,
-            help: ArgumentHelp("The API actions to compare, in order.", valueName: "ACTION=ARGS"))
+            help: ArgumentHelp("The API actions to compare, in order: thumbnails=WxH[,WxH...], crop=X,Y,W,H, scale=WxH|Wx|xH, rotate=DEG.",
+                              valueName: "ACTION=ARGS"))
     var actions: [ActionArgument]
 
     @Option(help: ArgumentHelp("Exit 1 when a child's PSNR is below this.", valueName: "DB"))

@@ -116,6 +116,27 @@ final class ServerProcessingTests: XCTestCase {
         }
     }
 
+    /// The reconciliation the job lifecycle relies on: a `/process` whose
+    /// answer is lost is `.ambiguous` (not repeated by the client), and its
+    /// child is then found by type, so the caller adopts it instead of making a second.
+    func testALostProcessAnswerIsAmbiguousAndItsChildIsFoundByType() async throws {
+        try await withSandbox { sandbox, client in
+            let (parent, _) = try await upload(client)
+            var faults = SandboxFaults()
+            faults.dropResponseRate = 1
+            await sandbox.setFaults(faults)
+            let action = ProcessAction.rotate(angle: -90)
+            _ = await XCTAssertThrowsClassy(.ambiguous) { try await client.processAsset(parent.id, action) }
+            await sandbox.setFaults(SandboxFaults())
+            let type = try XCTUnwrap(action.childTypes?.first)
+            let adopted = try await client.findChild(of: parent.id, type: type)
+            XCTAssertEqual(adopted?.parentID, parent.id)
+            XCTAssertEqual(adopted?.state, "processed")
+            let children = try await client.assetChildren(parent.id)
+            XCTAssertEqual(children.count, 1, "the client did not repeat the POST")
+        }
+    }
+
     func testMalformedRequestsAreRefusedWithTheirReason() async throws {
         try await withSandbox { sandbox, client in
             let (parent, _) = try await upload(client)
