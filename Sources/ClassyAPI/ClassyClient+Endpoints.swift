@@ -58,7 +58,8 @@ extension ClassyClient {
     /// `POST /2.0/assets/{id}/process`: makes new children of an uploaded
     /// asset (thumbnails: one per size, in order; the other actions: one),
     /// returned as the API answers them, with `parent_id`, `type` and state
-    /// `processed`. The body is `action.jsonBody`, the reference's shape.
+    /// `processed`. The body is `action.jsonBody()`, the reference's shape (a
+    /// non-finite angle is `.invalidRequest`, nothing sent).
     ///
     /// **Not idempotent**: each call makes new children. Transient failures
     /// before the request was sent are retried; once it may have reached the
@@ -70,7 +71,11 @@ extension ClassyClient {
     /// outside the image, `.notFound` for an unknown asset).
     public func processAsset(_ id: Int, _ action: ProcessAction) async throws(ClassyAPIError) -> [Asset] {
         let label = "POST /2.0/assets/\(id)/process"
-        let r = try await send(.POST, "/2.0/assets/\(id)/process", json: action.jsonBody)
+        let body: [UInt8]
+        do throws(ProcessActionError) { body = try action.jsonBody() } catch {
+            throw ClassyAPIError(.invalidRequest, message: error.message, request: label)
+        }
+        let r = try await send(.POST, "/2.0/assets/\(id)/process", json: body)
         // Documented: a list for thumbnails, one object otherwise; either is accepted for any action.
         if let list = try? decode([Asset].self, r, label) { return list }
         return [try decode(Asset.self, r, label)]

@@ -174,7 +174,12 @@ struct APIHandlers {
         }
         switch action {
         case let .thumbnails(sizes):
+            // Every thumbnail of one request is held at once: the sizes count together.
             for size in sizes { try bounded(size.width, size.height) }
+            let total = sizes.reduce(0) { $0 + $1.width * $1.height } * max(1, frames)
+            guard total <= DecodeLimits.default.maxTotalFramePixels else {
+                throw SandboxHTTPError(status: 400, message: "\(sizes.count) thumbnails of \(frames) frame(s) are too large together")
+            }
         case let .crop(x, y, w, h):
             guard x <= upright.width - w, y <= upright.height - h else {
                 throw SandboxHTTPError(status: 400, message: "Crop box (\(x), \(y), \(w)x\(h)) lies outside the \(upright.width)x\(upright.height) (upright) image")

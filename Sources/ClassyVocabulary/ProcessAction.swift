@@ -153,12 +153,17 @@ public enum ProcessAction: Sendable, Hashable, Codable, CustomStringConvertible 
         }
     }
 
-    /// The request body the client sends.
-    public var jsonBody: [UInt8] {
+    /// The request body the client sends. A non-finite angle has no JSON
+    /// form: `invalidArguments`, before anything is sent.
+    public func jsonBody() throws(ProcessActionError) -> [UInt8] {
+        if case let .rotate(angle) = self, !angle.isFinite {
+            throw ProcessActionError(.invalidArguments, "rotate takes a finite number of degrees, not \(angle)")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding numbers and strings cannot fail.
-        return (try? Array(encoder.encode(self))) ?? []
+        do { return Array(try encoder.encode(self)) } catch {
+            throw ProcessActionError(.invalidArguments, "cannot encode \(self): \(error)")
+        }
     }
 
     /// Reads a request body (the sandbox's side), every failure as a `ProcessActionError`.

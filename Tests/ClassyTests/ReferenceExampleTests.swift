@@ -183,7 +183,7 @@ final class ReferenceExampleRequestTests: XCTestCase {
             let bytes = try request(name)
             XCTAssertEqual(try ProcessAction.decode(json: bytes), action, name)
             // What the client sends for it is the same JSON value as the example.
-            let sent = try JSONSerialization.jsonObject(with: Data(action.jsonBody)) as? NSDictionary
+            let sent = try JSONSerialization.jsonObject(with: Data(action.jsonBody())) as? NSDictionary
             let example = try JSONSerialization.jsonObject(with: Data(bytes)) as? NSDictionary
             XCTAssertEqual(sent, example, name)
         }

@@ -152,6 +152,7 @@ final class ServerProcessingTests: XCTestCase {
                 (#"{"action":"scale","arguments":{"width":0}}"#, "positive"),
                 (#"{"action":"scale","arguments":{"width":20000}}"#, "limit"),
                 (#"[1,2]"#, "process request"),
+                (#"{"action":"thumbnails","arguments":[{"width":10000,"height":10000},{"width":10000,"height":10000},{"width":10000,"height":10000}]}"#, "too large together"),
             ]
             for (body, reason) in cases {
                 let r = try await raw(.POST, sandbox.baseURL + "/2.0/assets/\(parent.id)/process",
@@ -160,6 +161,9 @@ final class ServerProcessingTests: XCTestCase {
                 XCTAssertEqual(r.status, 400, body)
                 XCTAssertTrue(r.body.contains(reason), "\(body): \(r.body)")
             }
+            // An angle with no JSON form is refused by the client before sending.
+            let nan = await XCTAssertThrowsClassy(.invalidRequest) { try await client.processAsset(parent.id, .rotate(angle: .nan)) }
+            XCTAssertTrue(nan?.message.contains("finite") ?? false)
             let children = try await client.assetChildren(parent.id)
             XCTAssertEqual(children.count, 0, "nothing was made")
         }
@@ -173,10 +177,10 @@ final class ProcessActionVocabularyTests: XCTestCase {
     func testEncodingRoundTripsAndNormalisesAngles() throws {
         for action: ProcessAction in [.scale(width: 30, height: nil), .scale(width: nil, height: 7), .rotate(angle: 17.5),
                                       .crop(x: 0, y: 3, width: 1, height: 2), .thumbnails([(width: 5, height: 6)])] {
-            XCTAssertEqual(try ProcessAction.decode(json: action.jsonBody), action.normalised, "\(action)")
+            XCTAssertEqual(try ProcessAction.decode(json: action.jsonBody()), action.normalised, "\(action)")
         }
-        XCTAssertEqual(String(decoding: ProcessAction.rotate(angle: -90).jsonBody, as: UTF8.self), #"{"action":"rotate","arguments":{"angle":270}}"#)
-        XCTAssertEqual(String(decoding: ProcessAction.scale(width: 30, height: nil).jsonBody, as: UTF8.self), #"{"action":"scale","arguments":{"width":30}}"#)
+        XCTAssertEqual(String(decoding: try ProcessAction.rotate(angle: -90).jsonBody(), as: UTF8.self), #"{"action":"rotate","arguments":{"angle":270}}"#)
+        XCTAssertEqual(String(decoding: try ProcessAction.scale(width: 30, height: nil).jsonBody(), as: UTF8.self), #"{"action":"scale","arguments":{"width":30}}"#)
         XCTAssertEqual(ChildType.rotated(-0.0), "rotated_0")
         XCTAssertEqual(ChildType.rotated(360), "rotated_0")
         XCTAssertEqual(ChildType.rotated(-360.5), "rotated_359.5")
