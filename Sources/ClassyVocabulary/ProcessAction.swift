@@ -97,7 +97,7 @@ public enum ProcessAction: Sendable, Hashable, Codable, CustomStringConvertible 
             var a = c.nestedContainer(keyedBy: ArgumentKeys.self, forKey: .arguments)
             let turn = ChildType.normalizedAngle(angle)
             // A whole angle is written as the reference writes it (`180`, not `180.0`).
-            if turn == turn.rounded() { try a.encode(Int(turn), forKey: .angle) } else { try a.encode(turn, forKey: .angle) }
+            if turn.isFinite, turn == turn.rounded() { try a.encode(Int(turn), forKey: .angle) } else { try a.encode(turn, forKey: .angle) }
         }
     }
 

@@ -162,8 +162,10 @@ final class ServerProcessingTests: XCTestCase {
                 XCTAssertTrue(r.body.contains(reason), "\(body): \(r.body)")
             }
             // An angle with no JSON form is refused by the client before sending.
-            let nan = await XCTAssertThrowsClassy(.invalidRequest) { try await client.processAsset(parent.id, .rotate(angle: .nan)) }
-            XCTAssertTrue(nan?.message.contains("finite") ?? false)
+            for angle in [Double.nan, .infinity, -.infinity] {
+                let refused = await XCTAssertThrowsClassy(.invalidRequest) { try await client.processAsset(parent.id, .rotate(angle: angle)) }
+                XCTAssertTrue(refused?.message.contains("finite") ?? false)
+            }
             let children = try await client.assetChildren(parent.id)
             XCTAssertEqual(children.count, 0, "nothing was made")
         }
