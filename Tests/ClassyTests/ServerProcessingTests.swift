@@ -171,39 +171,3 @@ final class ServerProcessingTests: XCTestCase {
         }
     }
 }
-
-/// The one action vocabulary (ClassyVocabulary's `ProcessAction`): what the
-/// client sends decodes back to the same action; local and API actions convert.
-/// (The reference's own example requests: `ReferenceExampleRequestTests`.)
-final class ProcessActionVocabularyTests: XCTestCase {
-    func testEncodingRoundTripsAndNormalisesAngles() throws {
-        for action: ProcessAction in [.scale(width: 30, height: nil), .scale(width: nil, height: 7), .rotate(angle: 17.5),
-                                      .crop(x: 0, y: 3, width: 1, height: 2), .thumbnails([(width: 5, height: 6)])] {
-            XCTAssertEqual(try ProcessAction.decode(json: action.jsonBody()), action.normalised, "\(action)")
-        }
-        XCTAssertEqual(String(decoding: try ProcessAction.rotate(angle: -90).jsonBody(), as: UTF8.self), #"{"action":"rotate","arguments":{"angle":270}}"#)
-        XCTAssertEqual(String(decoding: try ProcessAction.scale(width: 30, height: nil).jsonBody(), as: UTF8.self), #"{"action":"scale","arguments":{"width":30}}"#)
-        XCTAssertEqual(ChildType.rotated(-0.0), "rotated_0")
-        XCTAssertEqual(ChildType.rotated(360), "rotated_0")
-        XCTAssertEqual(ChildType.rotated(-360.5), "rotated_359.5")
-    }
-
-    /// The local-only choices have no API form; everything else converts both ways.
-    func testLocalActionsConvertToTheAPIsWhereTheAPIHasThem() {
-        let size = PixelSize(width: 4, height: 4)
-        XCTAssertNil(ImageAction.thumbnails([size], fit: .contain).processAction)
-        XCTAssertNil(ImageAction.thumbnails([size], fit: .cover, crop: .attention).processAction)
-        for action: ProcessAction in [.thumbnails([ProcessSize(width: 4, height: 4)]), .crop(x: 1, y: 2, width: 3, height: 4),
-                                      .scale(width: nil, height: 9), .rotate(angle: -45)] {
-            XCTAssertEqual(ImageAction(action).processAction, action)
-        }
-    }
-}
-
-extension ProcessAction {
-    /// What survives the wire: the angle in [0, 360).
-    var normalised: ProcessAction {
-        if case let .rotate(angle) = self { return .rotate(angle: ChildType.normalizedAngle(angle)) }
-        return self
-    }
-}
