@@ -104,9 +104,11 @@ let package = Package(
             name: "ClassySandbox",
             dependencies: [
                 "SigV4",
-                // The API's documented limits, shared with the client.
+                // The API's documented limits and its process actions, shared with the client.
                 "ClassyVocabulary",
                 "Imaging",
+                // `/process` names and converts its actions as local processing does.
+                "AssetProcessing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -161,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "ClassyTests",
             dependencies: [
-                "SigV4", "ClassyAPI", "ClassySandbox", "Imaging",
+                "SigV4", "ClassyAPI", "ClassySandbox", "Imaging", "AssetProcessing",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

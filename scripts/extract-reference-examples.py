@@ -7,7 +7,10 @@ title line; its "Example response  200" is followed by `Body` and the JSON.
 This writes one fixture per endpoint the client reads, named after the
 endpoint (and the title, where one path has several sections, as
 `POST/assets/{id}/process` does), into Tests/ClassyTests/Fixtures/reference/,
-plus `index.json` naming the reference section of every file.
+plus `index.json` naming the reference section of every file. The example
+request bodies of the endpoints whose requests the client builds from the
+shared vocabulary (CLIENT_SENDS) go to `requests/` beside them, with their own
+`index.json`.
 
 Some examples are not strict JSON (comments, trailing commas, a missing
 closing bracket in the introduction's collection example): those are repaired
@@ -32,6 +35,9 @@ CLIENT_READS = {
     ("GET", "/donation-matching-plans/{id}"), ("PUT", "/donation-matching-plans/{id}"),
     ("POST", "/campaigns/{id}/donation-matching-plans"), ("GET", "/campaigns/{id}/donation-matching-plans"),
 }
+# The endpoints whose example *requests* are kept: the client encodes them and the
+# sandbox decodes them with one definition (ClassyVocabulary's ProcessAction).
+CLIENT_SENDS = {("POST", "/assets/{id}/process")}
 # Paths documented more than once (one section per action): the title tells them apart.
 BY_TITLE = {("POST", "/assets/{id}/process")}
 
@@ -120,12 +126,46 @@ def fixture_name(method, path, title):
     return slug + ".json"
 
 
+def body_after(lines, n):
+    """The first line of the JSON after the `Body` line that follows line `n`, or None."""
+    start = next((i + 1 for i in range(n + 1, min(n + 8, len(lines))) if lines[i].strip() == "Body"), None)
+    if start is None:
+        return None
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    return start if start < len(lines) and lines[start].lstrip().startswith(("{", "[")) else None
+
+
+def write_requests(lines, requests, out_dir):
+    """One fixture per example request body, named like the responses."""
+    os.makedirs(out_dir, exist_ok=True)
+    index = {}
+    for (method, path, title, at), n in requests:
+        start = body_after(lines, n)
+        if start is None:
+            continue
+        name = fixture_name(method, path, title)
+        section = "%s %s%s (line %d), example request" % (title, method, path, at)
+        text, repairs = repair("\n".join(read_json_block(lines, start)))
+        try:
+            parsed = json.loads(text)
+        except ValueError as e:
+            sys.exit("%s: %s\n%s" % (section, e, text[:400]))
+        with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
+            json.dump(parsed, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        index[name] = {"section": section, "repairs": repairs}
+    with open(os.path.join(out_dir, "index.json"), "w", encoding="utf-8") as f:
+        json.dump(index, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
 def main():
     reference = sys.argv[1] if len(sys.argv) > 1 else "../shared/seeds/002_7c6e8a846d51334b.txt"
     out_dir = sys.argv[2] if len(sys.argv) > 2 else "Tests/ClassyTests/Fixtures/reference"
     lines = open(reference, encoding="utf-8").read().split("\n")
     os.makedirs(out_dir, exist_ok=True)
-    index, found = {}, set()
+    index, found, requests = {}, set(), []
     endpoint = None  # (method, path, title, line number)
     for n, line in enumerate(lines):
         m = ENDPOINT.match(line.strip())
@@ -133,6 +173,8 @@ def main():
             title = next(l for l in reversed(lines[:n]) if l.strip())
             endpoint = (m.group(1), m.group(2), title.strip(), n + 1)
             continue
+        if endpoint and (endpoint[0], endpoint[1]) in CLIENT_SENDS and line.strip() == "Example request":
+            requests.append((endpoint, n))
         intro = line.strip() == "Example Responses:" and endpoint is None
         if not intro and not (endpoint and re.match(r"Example response\s+200$", line.strip())):
             continue
@@ -168,6 +210,7 @@ def main():
     with open(os.path.join(out_dir, "index.json"), "w", encoding="utf-8") as f:
         json.dump(index, f, indent=2, sort_keys=True)
         f.write("\n")
+    write_requests(lines, requests, os.path.join(out_dir, "requests"))
     missing = CLIENT_READS - found
     for m, p in sorted(missing):
         print("no example response found for %s %s" % (m, p), file=sys.stderr)

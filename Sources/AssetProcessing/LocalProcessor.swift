@@ -97,7 +97,8 @@ public struct LocalProcessor: Sendable {
         for action in actions {
             let derivedImages = try image.applying(action.withFocusScaled(from: upright, to: decoded),
                                                    outputHasAlpha: format != .jpeg, options: processing)
-            for var derived in derivedImages {
+            for (index, var derived) in derivedImages.enumerated() {
+                let type = action.childType(of: derived, at: index)
                 if keepColorProfile { derived.image = try derived.image.fittingKeptProfile() }
                 let encoded = try ImageEncoder.encode(derived.image, as: format, options: encoding)
                 let hash = Self.sha256(encoded)
@@ -106,7 +107,7 @@ public struct LocalProcessor: Sendable {
                     .compactMap { $0 }
                 let record = AssetRecord(
                     id: .local(String(hash.prefix(16))), parentID: parent.id, state: .processed, contentType: format.mimeType,
-                    type: derived.type, size: encoded.count, createdAt: now,
+                    type: type, size: encoded.count, createdAt: now,
                     width: derived.image.width, height: derived.image.height, sha256: hash,
                     cropBox: coverCrop?.box, warnings: warnings.isEmpty ? nil : warnings)
                 children.append(ProcessedChild(record: record, bytes: encoded, image: derived.image, coverCrop: coverCrop))

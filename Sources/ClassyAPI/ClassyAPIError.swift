@@ -17,6 +17,9 @@ public struct ClassyAPIError: Error, Sendable, Hashable, CustomStringConvertible
         public static let invalidResponse = Code(raw: "invalidResponse")       // undecodable body
         public static let authentication = Code(raw: "authentication")         // token endpoint refused the credentials
         public static let configuration = Code(raw: "configuration")
+        /// The request could not be built from what the caller gave (a non-finite
+        /// rotation angle); nothing was sent.
+        public static let invalidRequest = Code(raw: "invalidRequest")
         /// The object store refused the upload (signature, checksum, content type).
         public static let uploadRejected = Code(raw: "uploadRejected")
         /// The store's ETag or the asset record disagrees with the bytes sent.

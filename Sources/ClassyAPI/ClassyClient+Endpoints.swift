@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOHTTP1
 
 extension ClassyClient {
@@ -26,17 +28,92 @@ extension ClassyClient {
         try decode(Asset.self, try await send(.GET, "/2.0/assets/\(id)"), "GET /2.0/assets/\(id)")
     }
 
+    /// `GET /2.0/assets/{id}/children`: every child `/process` made of the
+    /// asset, each with `parent_id`, `type` and state `processed`. Safe to repeat.
     public func assetChildren(_ id: Int) async throws(ClassyAPIError) -> [Asset] {
         try decode([Asset].self, try await send(.GET, "/2.0/assets/\(id)/children"), "GET /2.0/assets/\(id)/children")
     }
 
-    /// `POST /2.0/assets/{id}/process`; thumbnails answer with a list, the
-    /// other actions with one child, returned here as a one-element list.
-    public func processAsset(_ id: Int, _ action: AssetProcessAction) async throws(ClassyAPIError) -> [Asset] {
+    /// The child of `parentID` whose `type` is `type` (`ChildType`, or one of
+    /// `ProcessAction.childTypes`), or nil: how to tell, after a `processAsset`
+    /// whose answer was lost (`.ambiguous`), whether the API made it. When a
+    /// repeated call made two, the first made (lowest id) is returned.
+    public func findChild(of parentID: Int, type: String) async throws(ClassyAPIError) -> Asset? {
+        try await findChildren(of: parentID, types: [type])[type]
+    }
+
+    /// `findChild(of:type:)` for several types with one `GET /children`
+    /// (a thumbnails request makes one child per size); types not found are absent.
+    public func findChildren(of parentID: Int, types: [String]) async throws(ClassyAPIError) -> [String: Asset] {
+        let wanted = Set(types)
+        var found: [String: Asset] = [:]
+        for child in try await assetChildren(parentID) {
+            guard let type = child.type, wanted.contains(type) else { continue }
+            if let kept = found[type], kept.id <= child.id { continue }
+            found[type] = child
+        }
+        return found
+    }
+
+    /// `POST /2.0/assets/{id}/process`: makes new children of an uploaded
+    /// asset (thumbnails: one per size, in order; the other actions: one),
+    /// returned as the API answers them, with `parent_id`, `type` and state
+    /// `processed`. The body is `action.jsonBody()`, the reference's shape (a
+    /// non-finite angle is `.invalidRequest`, nothing sent).
+    ///
+    /// **Not idempotent**: each call makes new children. Transient failures
+    /// before the request was sent are retried; once it may have reached the
+    /// API, a missing answer fails as `.ambiguous`, never repeated blindly. Then
+    /// look the children up (`findChild(of:type:)` / `findChildren(of:types:)`
+    /// with `action.childTypes`) and call again only if they are not there.
+    /// An answer that is neither a child nor a list of children is `.invalidResponse`;
+    /// a refused request keeps the API's status (`.badRequest` for arguments
+    /// outside the image, `.notFound` for an unknown asset).
+    public func processAsset(_ id: Int, _ action: ProcessAction) async throws(ClassyAPIError) -> [Asset] {
         let label = "POST /2.0/assets/\(id)/process"
-        let r = try await send(.POST, "/2.0/assets/\(id)/process", json: Array(action.body.utf8))
-        if case .thumbnails = action { return try decode([Asset].self, r, label) }
+        let body: [UInt8]
+        do throws(ProcessActionError) { body = try action.jsonBody() } catch {
+            throw ClassyAPIError(.invalidRequest, message: error.message, request: label)
+        }
+        let r = try await send(.POST, "/2.0/assets/\(id)/process", json: body)
+        // Documented: a list for thumbnails, one object otherwise; either is accepted for any action.
+        if let list = try? decode([Asset].self, r, label) { return list }
         return [try decode(Asset.self, r, label)]
+    }
+
+    /// The bytes behind an asset's `cdn_url` (a plain GET, no token: CDN URLs
+    /// are public). Connection failures and 5xx are retried within the retry
+    /// budget; an answer over `maxBytes` is refused. An asset without a URL is
+    /// `.invalidResponse`; a refused fetch keeps its status (`.notFound`, ...).
+    public func downloadAsset(_ asset: Asset, maxBytes: Int = 64 << 20) async throws(ClassyAPIError) -> [UInt8] {
+        guard let url = asset.cdnURL, !url.isEmpty else {
+            throw ClassyAPIError(.invalidResponse, message: "asset \(asset.id) has no cdn_url", request: "GET cdn_url of asset \(asset.id)")
+        }
+        let label = "GET \(redactedURL(url))"
+        var rng = SystemRandomNumberGenerator()
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            var failure: ClassyAPIError
+            do {
+                let res = try await http.execute(HTTPClientRequest(url: url), timeout: options.requestTimeout)
+                let status = Int(res.status.code)
+                let body = try await res.body.collect(upTo: maxBytes)
+                if (200..<300).contains(status) { return Array(body.readableBytesView) }
+                failure = ClassyAPIError.forStatus(status, message: apiMessage(Array(body.readableBytesView)), request: label)
+                guard RetryPolicy.isRetryable(status: status) else { throw failure }
+            } catch let error as ClassyAPIError {
+                throw error
+            } catch let error as NIOTooManyBytesError {
+                throw ClassyAPIError(.invalidResponse, message: "more than \(maxBytes) bytes (\(error))", request: label)
+            } catch {
+                failure = ClassyAPIError(.transport, message: describeTransport(error), request: label)
+            }
+            let delay = options.retry.backoff(attempt: attempt, using: &rng)
+            guard options.retry.allowsRetry(afterAttempt: attempt, elapsed: ContinuousClock.now - started, delay: delay) else { throw failure }
+            try await sleep(delay, label)
+            attempt += 1
+        }
     }
 
     // MARK: campaigns, eCards, appeal sets

@@ -9,7 +9,7 @@ public struct Asset: Sendable, Hashable, Decodable {
     public var state: String
     public var cdnURL: String?
     public var contentType: String?
-    /// Set on processed children: `thumbnail_100_100`, `cropped`, `scaled_w_h`, `rotated_180`.
+    /// Set on processed children: `thumbnail_100_100`, `cropped`, `scaled_w_h`, `rotated_180` (`ChildType`).
     public var type: String?
     public var size: Int?
     public var createdAt: Date?
@@ -61,28 +61,14 @@ public enum ImageContentType: String, Sendable, CaseIterable, Hashable {
     case gif = "image/gif"
 }
 
-/// `POST /2.0/assets/{id}/process` actions.
-public enum AssetProcessAction: Sendable, Hashable {
-    case thumbnails([(width: Int, height: Int)])
-    case crop(x: Int, y: Int, width: Int, height: Int)
-    case scale(width: Int, height: Int)
-    case rotate(angle: Int)
+/// `POST /2.0/assets/{id}/process` actions: the vocabulary's `ProcessAction`
+/// (one definition for the client, the sandbox and local processing).
+public typealias AssetProcessAction = ProcessAction
 
-    public static func == (a: AssetProcessAction, b: AssetProcessAction) -> Bool { a.body == b.body }
-    public func hash(into h: inout Hasher) { h.combine(body) }
-
-    var body: String {
-        switch self {
-        case .thumbnails(let sizes):
-            let list = sizes.map { "{\"width\":\($0.width),\"height\":\($0.height)}" }.joined(separator: ",")
-            return "{\"action\":\"thumbnails\",\"arguments\":[\(list)]}"
-        case .crop(let x, let y, let w, let h):
-            return "{\"action\":\"crop\",\"arguments\":{\"x\":\(x),\"y\":\(y),\"width\":\(w),\"height\":\(h)}}"
-        case .scale(let w, let h):
-            return "{\"action\":\"scale\",\"arguments\":{\"width\":\(w),\"height\":\(h)}}"
-        case .rotate(let a):
-            return "{\"action\":\"rotate\",\"arguments\":{\"angle\":\(a)}}"
-        }
+extension ProcessAction {
+    /// The earlier spelling of thumbnails, with sizes as tuples.
+    public static func thumbnails(_ sizes: [(width: Int, height: Int)]) -> ProcessAction {
+        .thumbnails(sizes.map { ProcessSize(width: $0.width, height: $0.height) })
     }
 }
 

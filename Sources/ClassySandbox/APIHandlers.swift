@@ -1,3 +1,4 @@
+import AssetProcessing
 import ClassyVocabulary
 import Foundation
 import Hummingbird
@@ -104,28 +105,21 @@ struct APIHandlers {
         return Reply.json(render(asset))
     }
 
-    struct ProcessBody: Decodable {
-        var action: String
-        var arguments: ProcessArguments?
-    }
-
-    /// `arguments` is an array for thumbnails and an object otherwise.
-    enum ProcessArguments: Decodable {
-        case list([Box])
-        case one(Box)
-        init(from decoder: Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let l = try? c.decode([Box].self) { self = .list(l) } else { self = .one(try c.decode(Box.self)) }
-        }
-    }
-
-    struct Box: Decodable { var x: Int?; var y: Int?; var width: Int?; var height: Int?; var angle: Int? }
-
+    /// `POST /2.0/assets/{id}/process`. The body is decoded with the
+    /// vocabulary's `ProcessAction` (the one definition the client encodes
+    /// with); the arguments are then checked against the *upright* image (what
+    /// local processing and the client see), so a box outside it is a 400,
+    /// never a failure of the pixel work. Each child gets `parent_id`, its
+    /// `ChildType` and state `processed`.
     private func process(_ id: Int, _ request: Request) async throws -> Response {
         let parent = try await existingAsset(id)
-        let body = try await decodeBody(ProcessBody.self, from: request)
-        guard ["thumbnails", "crop", "scale", "rotate"].contains(body.action) else {
-            throw SandboxHTTPError(status: 400, message: "Unknown action '\(body.action)': use thumbnails, crop, scale or rotate")
+        var req = request
+        let raw = try await req.collectBody(upTo: 1 << 20)
+        let action: ProcessAction
+        do throws(ProcessActionError) {
+            action = try ProcessAction.decode(json: Array(raw.readableBytesView))
+        } catch {
+            throw SandboxHTTPError(status: 400, message: error.message)
         }
         guard parent.state == "uploaded" else {
             throw SandboxHTTPError(status: 400, message: "Asset must be in an 'uploaded' state to be processed")
@@ -137,47 +131,69 @@ struct APIHandlers {
         do { info = try ImageDecoder.probe(bytes) } catch {
             throw SandboxHTTPError(status: 400, message: "The asset is not a readable image: \(error)")
         }
-        func positive(_ v: Int?, _ name: String) throws -> Int {
-            guard let v, v > 0, v <= 10_000 else { throw SandboxHTTPError(status: 400, message: "arguments.\(name) must be an integer between 1 and 10000") }
-            return v
-        }
-        var actions: [SandboxProcessAction] = []
-        switch (body.action, body.arguments) {
-        case ("thumbnails", .list(let sizes)?) where !sizes.isEmpty:
-            for s in sizes { actions.append(.thumbnail(width: try positive(s.width, "width"), height: try positive(s.height, "height"))) }
-        case ("crop", .one(let b)?):
-            guard let x = b.x, let y = b.y, x >= 0, y >= 0 else { throw SandboxHTTPError(status: 400, message: "arguments.x and arguments.y must be non-negative integers") }
-            let w = try positive(b.width, "width"), h = try positive(b.height, "height")
-            guard x + w <= info.width, y + h <= info.height else {
-                throw SandboxHTTPError(status: 400, message: "Crop box (\(x), \(y), \(w)x\(h)) lies outside the \(info.width)x\(info.height) image")
-            }
-            actions.append(.crop(x: x, y: y, width: w, height: h))
-        case ("scale", .one(let b)?):
-            actions.append(.scale(width: try positive(b.width, "width"), height: try positive(b.height, "height")))
-        case ("rotate", .one(let b)?):
-            guard let a = b.angle, a % 90 == 0 else { throw SandboxHTTPError(status: 400, message: "arguments.angle must be a multiple of 90") }
-            actions.append(.rotate(angle: ((a % 360) + 360) % 360))
-        default:
-            throw SandboxHTTPError(status: 400, message: "Invalid arguments for action '\(body.action)'")
+        try Self.check(action, upright: PixelSize(width: info.displayWidth, height: info.displayHeight), frames: info.frames)
+        let outputs: [SandboxProcessedChild]
+        do { outputs = try await processor.process(bytes, format: info.format, action: action) } catch let e as SandboxHTTPError {
+            throw e
+        } catch let e as ImagingError where e.code == .invalidArgument || e.code == .tooLarge {
+            throw SandboxHTTPError(status: 400, message: "Invalid arguments for action '\(action.name.rawValue)': \(e.message)")
+        } catch {
+            throw SandboxHTTPError(status: 500, message: "Processing failed: \(error)")
         }
         var children: [JSON] = []
-        for action in actions {
-            let output: [UInt8]
-            do { output = try await processor.process(bytes, format: info.format, action: action) } catch let e as SandboxHTTPError {
-                throw e
-            } catch {
-                throw SandboxHTTPError(status: 500, message: "Processing failed: \(error)")
-            }
+        for output in outputs {
             let childID = await state.nextID()
             let key = "assets/\(childID)-\(randomToken(6)).\(info.format.fileExtension)"
-            try await store.put(key, bytes: output, contentType: info.format.mimeType)
+            try await store.put(key, bytes: output.bytes, contentType: info.format.mimeType)
             let child = SandboxAsset(id: childID, parentID: parent.id, createdBy: parent.createdBy, state: "processed",
-                                     contentType: info.format.mimeType, signedContentType: nil, size: output.count,
-                                     createdAt: await state.now, type: action.typeName, objectKey: key)
+                                     contentType: info.format.mimeType, signedContentType: nil, size: output.bytes.count,
+                                     createdAt: await state.now, type: output.type, objectKey: key)
             try await state.put(child)
             children.append(render(child))
         }
-        return Reply.json(body.action == "thumbnails" ? .array(children) : children[0])
+        guard let first = children.first else { throw SandboxHTTPError(status: 500, message: "Processing made no image") }
+        return Reply.json(action.name == .thumbnails ? .array(children) : first)
+    }
+
+    /// Largest side of a child the sandbox makes; with the frame count, bounds
+    /// what one request can make it allocate.
+    static let maxChildSide = 10_000
+
+    /// The checks that need the image: a crop box inside the upright image, and
+    /// children of a bounded size (sides up to `maxChildSide`, all frames
+    /// together within the decoder's pixel budget).
+    static func check(_ action: ProcessAction, upright: PixelSize, frames: Int) throws {
+        func bounded(_ w: Int, _ h: Int) throws {
+            guard w <= maxChildSide, h <= maxChildSide else {
+                throw SandboxHTTPError(status: 400, message: "A \(w)x\(h) child is over the \(maxChildSide)-pixel side limit")
+            }
+            let total = w * h * max(1, frames)
+            guard total <= DecodeLimits.default.maxTotalFramePixels else {
+                throw SandboxHTTPError(status: 400, message: "A \(w)x\(h) child of \(frames) frame(s) is too large")
+            }
+        }
+        switch action {
+        case let .thumbnails(sizes):
+            // Every thumbnail of one request is held at once: the sizes count together.
+            for size in sizes { try bounded(size.width, size.height) }
+            let total = sizes.reduce(0) { $0 + $1.width * $1.height } * max(1, frames)
+            guard total <= DecodeLimits.default.maxTotalFramePixels else {
+                throw SandboxHTTPError(status: 400, message: "\(sizes.count) thumbnails of \(frames) frame(s) are too large together")
+            }
+        case let .crop(x, y, w, h):
+            guard x <= upright.width - w, y <= upright.height - h else {
+                throw SandboxHTTPError(status: 400, message: "Crop box (\(x), \(y), \(w)x\(h)) lies outside the \(upright.width)x\(upright.height) (upright) image")
+            }
+        case let .scale(w, h):
+            let size: PixelSize
+            do { size = try Image.scaledSize(source: upright, width: w, height: h) } catch {
+                throw SandboxHTTPError(status: 400, message: "Invalid arguments for action 'scale': \(error.message)")
+            }
+            try bounded(size.width, size.height)
+        case let .rotate(angle):
+            let size = PixelBuffer.rotatedSize(width: upright.width, height: upright.height, degrees: angle)
+            try bounded(size.width, size.height)
+        }
     }
 
     private func existingAsset(_ id: Int) async throws -> SandboxAsset {

@@ -1,52 +1,52 @@
+import AssetProcessing
 import Imaging
 
-/// One pixel operation of `POST /2.0/assets/{id}/process`, already validated
-/// against the image's size.
-public enum SandboxProcessAction: Sendable, Hashable {
-    case thumbnail(width: Int, height: Int)
-    case crop(x: Int, y: Int, width: Int, height: Int)
-    case scale(width: Int, height: Int)
-    /// A multiple of 90, normalised to 0..<360.
-    case rotate(angle: Int)
+/// One child image `/process` makes: its `type` (`ChildType`) and its encoded bytes.
+public struct SandboxProcessedChild: Sendable {
+    public var type: String
+    public var bytes: [UInt8]
 
-    /// The child's `type`, as documented.
-    public var typeName: String {
-        switch self {
-        case .thumbnail(let w, let h): "thumbnail_\(w)_\(h)"
-        case .crop: "cropped"
-        case .scale(let w, let h): "scaled_\(w)_\(h)"
-        case .rotate(let a): "rotated_\(a)"
-        }
+    public init(type: String, bytes: [UInt8]) {
+        self.type = type
+        self.bytes = bytes
     }
 }
 
-/// The pixel work behind `/process`, kept behind a protocol so the sandbox can
-/// run the project's real imaging pipeline (and compare it with local processing).
+/// The pixel work behind `POST /2.0/assets/{id}/process`, kept behind a
+/// protocol so a test can put another server-side pipeline behind the sandbox.
 public protocol SandboxImageProcessor: Sendable {
-    /// Returns the encoded child image, in the same format as the parent.
-    func process(_ bytes: [UInt8], format: ImageFormat, action: SandboxProcessAction) async throws -> [UInt8]
+    /// Every child of `action` (thumbnails: one per size, in order), encoded in
+    /// `format` (the parent's). The action was checked against the upright
+    /// image; an `ImagingError` of code `invalidArgument` or `tooLarge` is
+    /// answered 400, any other failure 500.
+    func process(_ bytes: [UInt8], format: ImageFormat, action: ProcessAction) async throws -> [SandboxProcessedChild]
 }
 
-/// The sandbox's `/process` runs the project's own imaging pipeline, the same
-/// code as `asset-worker process`, so server-side and local results can be
-/// compared byte for byte. Every frame of an animation is processed.
+/// The sandbox's `/process` runs the project's imaging operations the way a
+/// server would: a full decode of the original (upright, converted to sRGB as
+/// local children are), the action, the parent's format. It shares the
+/// operations, the action vocabulary and the child names with local
+/// processing but not its shortcuts (JPEG shrink-on-load for thumbnails), so
+/// `asset-worker compare` against it measures something. Every frame of an
+/// animation is processed.
 public struct ImagingSandboxProcessor: SandboxImageProcessor {
     public var options: ProcessingOptions
+    public var decoding: DecodeOptions
 
-    public init(options: ProcessingOptions = .init()) {
+    public init(options: ProcessingOptions = .init(), decoding: DecodeOptions = DecodeOptions(colorHandling: .convertToSRGB)) {
         self.options = options
+        self.decoding = decoding
     }
 
-    public func process(_ bytes: [UInt8], format: ImageFormat, action: SandboxProcessAction) async throws -> [UInt8] {
-        let image = try ImageDecoder.decode(bytes)
-        let imagingAction: ImageAction =
-            switch action {
-            case .thumbnail(let w, let h): .thumbnails([PixelSize(width: w, height: h)])
-            case .crop(let x, let y, let w, let h): .crop(x: x, y: y, width: w, height: h)
-            case .scale(let w, let h): .scale(width: w, height: h)
-            case .rotate(let angle): .rotate(degrees: Double(angle))
-            }
-        let derived = try image.applying(imagingAction, outputHasAlpha: format != .jpeg, options: options)
-        return try ImageEncoder.encode(derived[0].image, as: format)
+    public func process(_ bytes: [UInt8], format: ImageFormat, action: ProcessAction) async throws -> [SandboxProcessedChild] {
+        let image = try ImageDecoder.decode(bytes, options: decoding)
+        let local = ImageAction(action)
+        let derived = try image.applying(local, outputHasAlpha: format != .jpeg, options: options)
+        var children: [SandboxProcessedChild] = []
+        for (index, result) in derived.enumerated() {
+            children.append(SandboxProcessedChild(type: local.childType(of: result, at: index),
+                                                  bytes: try ImageEncoder.encode(result.image, as: format)))
+        }
+        return children
     }
 }

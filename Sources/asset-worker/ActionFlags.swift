@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssetPipeline
 import Imaging
 
 /// The action flags `process` and `bench` share, mirroring the API's four `/process` actions.

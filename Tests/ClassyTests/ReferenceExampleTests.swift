@@ -160,3 +160,46 @@ final class ReferenceExampleDecodingTests: XCTestCase {
         XCTAssertThrowsError(try value(#"{"v": true}"#))
     }
 }
+
+/// The example request bodies of `POST /2.0/assets/{id}/process`
+/// (Fixtures/reference/requests/, by scripts/extract-reference-examples.py):
+/// each decodes to the action it describes with the vocabulary's one
+/// definition (the sandbox's side), and the client sends the same JSON for it.
+final class ReferenceExampleRequestTests: XCTestCase {
+    private func request(_ name: String) throws -> [UInt8] {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures/reference/requests"),
+                                "missing fixture requests/\(name)")
+        return Array(try Data(contentsOf: url))
+    }
+
+    func testTheReferenceExampleRequestsDecode() throws {
+        let expected: [String: ProcessAction] = [
+            "post-assets-id-process-thumbnails.json": .thumbnails([ProcessSize(width: 100, height: 100), ProcessSize(width: 150, height: 150)]),
+            "post-assets-id-process-crop.json": .crop(x: 10, y: 10, width: 100, height: 100),
+            "post-assets-id-process-scale.json": .scale(width: 100, height: 100),
+            "post-assets-id-process-rotate.json": .rotate(angle: 180),
+        ]
+        for (name, action) in expected {
+            let bytes = try request(name)
+            XCTAssertEqual(try ProcessAction.decode(json: bytes), action, name)
+            // What the client sends for it is the same JSON value as the example.
+            let sent = try JSONSerialization.jsonObject(with: Data(action.jsonBody())) as? NSDictionary
+            let example = try JSONSerialization.jsonObject(with: Data(bytes)) as? NSDictionary
+            XCTAssertEqual(sent, example, name)
+        }
+        // The children the reference shows for these requests carry the names `childTypes` gives.
+        XCTAssertEqual(expected["post-assets-id-process-thumbnails.json"]?.childTypes, ["thumbnail_100_100", "thumbnail_150_150"])
+        XCTAssertEqual(expected["post-assets-id-process-crop.json"]?.childTypes, ["cropped"])
+        XCTAssertEqual(expected["post-assets-id-process-scale.json"]?.childTypes, ["scaled_100_100"])
+        XCTAssertEqual(expected["post-assets-id-process-rotate.json"]?.childTypes, ["rotated_180"])
+    }
+
+    func testEveryExtractedRequestHasACheckAndAnIndexEntry() throws {
+        let dir = try XCTUnwrap(Bundle.module.url(forResource: "requests", withExtension: nil, subdirectory: "Fixtures/reference"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") && $0 != "index.json" }.sorted()
+        XCTAssertEqual(files, ["post-assets-id-process-crop.json", "post-assets-id-process-rotate.json",
+                               "post-assets-id-process-scale.json", "post-assets-id-process-thumbnails.json"])
+        let index = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("index.json"))) as? [String: Any])
+        XCTAssertEqual(index.keys.sorted(), files)
+    }
+}

@@ -1,12 +1,11 @@
-/// One derived image and the child `type` the API would give it.
+/// One derived image. Its child `type` (the API's name for it) is given by
+/// AssetProcessing (`ImageAction.childType(of:at:)`), from the vocabulary the API shares.
 public struct DerivedImage: Sendable {
-    public var type: String
     public var image: Image
     /// Where a cover thumbnail's box was taken from, in the pixels of the image the action ran on.
     public var coverCrop: CoverCrop?
 
-    public init(type: String, image: Image, coverCrop: CoverCrop? = nil) {
-        self.type = type
+    public init(image: Image, coverCrop: CoverCrop? = nil) {
         self.image = image
         self.coverCrop = coverCrop
     }
@@ -25,17 +24,15 @@ extension Image {
             var results: [DerivedImage] = []
             for size in sizes {
                 let (image, coverCrop) = try thumbnailWithCrop(size, fit: fit, crop: crop, options: options)
-                results.append(DerivedImage(type: ChildType.thumbnail(size), image: image, coverCrop: coverCrop))
+                results.append(DerivedImage(image: image, coverCrop: coverCrop))
             }
             return results
         case let .crop(x, y, w, h):
-            return [DerivedImage(type: ChildType.cropped, image: try cropped(x: x, y: y, width: w, height: h))]
+            return [DerivedImage(image: try cropped(x: x, y: y, width: w, height: h))]
         case let .scale(w, h):
-            let image = try scaled(width: w, height: h, options: options)
-            return [DerivedImage(type: ChildType.scaled(PixelSize(width: image.width, height: image.height)), image: image)]
+            return [DerivedImage(image: try scaled(width: w, height: h, options: options))]
         case let .rotate(degrees):
-            return [DerivedImage(type: ChildType.rotated(degrees),
-                                 image: try rotatedForAction(degrees: degrees, outputHasAlpha: outputHasAlpha, options: options))]
+            return [DerivedImage(image: try rotatedForAction(degrees: degrees, outputHasAlpha: outputHasAlpha, options: options))]
         }
     }
 }

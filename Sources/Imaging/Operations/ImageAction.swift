@@ -19,8 +19,10 @@ public struct PixelSize: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// The four actions of `POST /2.0/assets/{id}/process`, with the same
-/// arguments, run locally. Each produces child images whose `type` names match
-/// what the API gives its children.
+/// arguments, run locally, plus local choices the API does not have (contain
+/// thumbnails, crop strategies). The API's own form of an action, and the
+/// `type` names of its children, are `ProcessAction` and `ChildType` in
+/// ClassyVocabulary; AssetProcessing converts between the two.
 public enum ImageAction: Sendable, Hashable, Codable {
     /// One child per size, each exactly `width x height` (cover) or fitting
     /// inside it (contain). `crop` places the cover box; contain ignores it.
@@ -49,17 +51,5 @@ public enum ImageAction: Sendable, Hashable, Codable {
         case .scale: "scale"
         case .rotate: "rotate"
         }
-    }
-}
-
-/// Naming of child assets, as the API names the children `/process` creates.
-public enum ChildType {
-    public static func thumbnail(_ size: PixelSize) -> String { "thumbnail_\(size.width)_\(size.height)" }
-    public static let cropped = "cropped"
-    public static func scaled(_ size: PixelSize) -> String { "scaled_\(size.width)_\(size.height)" }
-    /// `rotated_180`, or `rotated_17.5` for a fractional angle.
-    public static func rotated(_ degrees: Double) -> String {
-        if degrees == degrees.rounded(), abs(degrees) < 1e9 { return "rotated_\(Int(degrees))" }
-        return "rotated_\(degrees)"
     }
 }

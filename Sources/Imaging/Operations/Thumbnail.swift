@@ -58,7 +58,9 @@ extension Image {
         return ((source.width - w) / 2, (source.height - h) / 2, w, h)
     }
 
-    static func scaledSize(source: PixelSize, width: Int?, height: Int?) throws(ImagingError) -> PixelSize {
+    /// The size `scaled(width:height:)` gives a `source`-sized image: with one
+    /// side nil the other keeps the aspect ratio (rounded, at least 1).
+    public static func scaledSize(source: PixelSize, width: Int?, height: Int?) throws(ImagingError) -> PixelSize {
         switch (width, height) {
         case let (w?, h?):
             guard w > 0, h > 0 else { throw ImagingError(.invalidArgument, "scale size \(w)x\(h) must be positive") }
