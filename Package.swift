@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "AssetProcessing", targets: ["AssetProcessing"]),
         .library(name: "AssetPipeline", targets: ["AssetPipeline"]),
+        .library(name: "AssetReport", targets: ["AssetReport"]),
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "ClassyAPI", targets: ["ClassyAPI"]),
         .library(name: "ClassySandbox", targets: ["ClassySandbox"]),
@@ -69,6 +70,10 @@ let package = Package(
             dependencies: ["Imaging", "ClassyVocabulary", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // The preview / report page (`plan --html`, `status --html`): a value model
+        // rendered as one self-contained HTML page; images only, no network code.
+        .target(name: "AssetReport", dependencies: ["AssetProcessing", "Imaging"]),
+
         // The Classy API 2.0 client and the asset upload flow, on AsyncHTTPClient.
         .target(
             name: "ClassyAPI",
@@ -121,6 +126,7 @@ let package = Package(
             dependencies: [
                 "Imaging",
                 "AssetPipeline",
+                "AssetReport",
                 "ClassyAPI",
                 "ClassySandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -136,6 +142,11 @@ let package = Package(
         .testTarget(
             name: "AssetPipelineTests",
             dependencies: ["AssetPipeline", "AssetProcessing", "ClassyAPI", "ClassySandbox", "SigV4", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The page in a real browser (headless Chromium), and its rendering.
+        .testTarget(
+            name: "AssetReportTests",
+            dependencies: ["AssetReport", "AssetProcessing", "Imaging"]
         ),
         .testTarget(
             name: "ClassyTests",

@@ -1,0 +1,131 @@
+import AssetProcessing
+import AssetReport
+import Foundation
+import Imaging
+import XCTest
+
+/// The preview page in a real browser: `asset-worker plan --html` on the main
+/// job's manifest, loaded by headless Chromium; the assertions read the DOM
+/// the browser built (every job, every image decoded, the crop boxes), and a
+/// screenshot is kept as an artifact.
+final class PlanPageBrowserTests: XCTestCase {
+    static let projectRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// Kept after the run (CI uploads `.build/test-artifacts`).
+    static let artifacts = projectRoot.appendingPathComponent(".build/test-artifacts")
+
+    var folder: URL!
+
+    override func setUp() async throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("plan-page-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() async throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    static func worker() throws -> URL {
+        for configuration in ["debug", "release"] {
+            let url = projectRoot.appendingPathComponent(".build/\(configuration)/asset-worker")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("asset-worker is not built (swift build --build-tests builds it)") }
+        throw XCTSkip("asset-worker is not built")
+    }
+
+    /// `name="value"` on the page's <body>.
+    static func attribute(_ name: String, in dom: String) -> String? {
+        guard let range = dom.range(of: "\(name)=\"") else { return nil }
+        return String(dom[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func occurrences(_ needle: String, in text: String) -> Int {
+        text.components(separatedBy: needle).count - 1
+    }
+
+    func testThePlanPageOfTheMainManifestShowsEveryJobDecodedWithItsCropBoxes() throws {
+        let chromium = try HeadlessChromium.find()
+        let worker = try Self.worker()
+        let page = folder.appendingPathComponent("plan.html")
+        let stdout = folder.appendingPathComponent("stdout.jsonl")
+        FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        let process = Process()
+        process.executableURL = worker
+        process.currentDirectoryURL = Self.projectRoot
+        process.arguments = ["plan", "TestImages/campaign-1001.yml", "--sandbox", "--state-dir", folder.appendingPathComponent("state").path,
+                             "--html", page.path, "--json"]
+        process.standardOutput = try FileHandle(forWritingTo: stdout)
+        process.standardError = FileHandle.standardError
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "plan of the main manifest succeeds")
+
+        // --json: stdout is JSON lines only; planned records say so.
+        let lines = try String(contentsOf: stdout, encoding: .utf8).split(separator: "\n")
+        XCTAssertFalse(lines.isEmpty)
+        var planned = 0
+        for line in lines {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+            if object["plan"] == nil {
+                XCTAssertEqual(object["state"] as? String, "planned", String(line))
+                planned += 1
+            }
+        }
+        XCTAssertEqual(planned, 3 + 2 + 2 + 2 + 3, "logo+2, two eCards+1 each, sponsor+1, palette asset+2")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("state/journal.sqlite").path),
+                       "a plan creates no journal")
+
+        let dom = try chromium.dumpDOM(of: page)
+        XCTAssertEqual(Self.attribute("data-jobs", in: dom), "5")
+        XCTAssertEqual(Self.occurrences("<article class=\"job", in: dom), 5, "every job of the manifest is on the page")
+        for source in ["campaign-logo.png", "ecard-landscape-exif6.jpg", "social-ladybird.jpg", "sponsor-cogs.gif", "palette-basn3p08.png"] {
+            XCTAssertTrue(dom.contains(source), "\(source) is on the page")
+        }
+        // Written by the page's own script after load: what the browser decoded.
+        let images = try XCTUnwrap(Self.attribute("data-images", in: dom).flatMap(Int.init), "the page's load script ran")
+        let decoded = try XCTUnwrap(Self.attribute("data-images-decoded", in: dom).flatMap(Int.init))
+        XCTAssertEqual(images, 5 + 10, "a source preview per job and every output")
+        XCTAssertEqual(decoded, images, "every <img> decoded with naturalWidth > 0")
+        XCTAssertEqual(Self.occurrences("class=\"crop-box\" data-type=\"thumbnail_600_400\"", in: dom), 2, "both eCards show their crop box")
+        XCTAssertEqual(Self.occurrences("class=\"crop-box\"", in: dom), 2 + 2 + 1, "every cover crop: two eCards, two logo thumbnails, the sponsor's")
+        let campaign = try XCTUnwrap(dom.range(of: "<h2>Campaign 1001</h2>"))
+        let firstECard = try XCTUnwrap(dom.range(of: "ecard campaign=1001 order=1"))
+        let secondECard = try XCTUnwrap(dom.range(of: "ecard campaign=1001 order=2"))
+        XCTAssertTrue(campaign.lowerBound < firstECard.lowerBound && firstECard.lowerBound < secondECard.lowerBound,
+                      "grouped under the campaign, eCards in order")
+        // palette-basn3p08.png is 32x32: its 64-wide scale is enlarged, and the page says so.
+        XCTAssertTrue(dom.contains("scaled_64_64: upscaled"), "the upscale warning is shown")
+
+        let screenshot = Self.artifacts.appendingPathComponent("plan-page.png")
+        try chromium.screenshot(of: page, to: screenshot)
+        let bytes = try ImageFile.read(screenshot.path)
+        let info = try ImageDecoder.probe(bytes)
+        XCTAssertEqual(info.format, .png)
+        XCTAssertEqual(info.width, 1280)
+        print("plan page screenshot: \(screenshot.path)")
+    }
+
+    func testTextFromAManifestIsShownAsTextNotRunAsMarkup() throws {
+        let chromium = try HeadlessChromium.find()
+        let hostile = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\"><script>document.body.setAttribute('data-pwned','2')</script>"
+        let png = try ImageEncoder.encode(Image(pixels: PixelBuffer(width: 30, height: 20, layout: .rgb)), as: .png)
+        let output = ReportOutput(type: "thumbnail_30_20\" onload=\"x", width: 30, height: 20, bytes: png.count, contentType: "image/png",
+                                  sha256: "00", image: ReportImage(dataURI: ReportImages.dataURI(png, contentType: "image/png"), width: 30, height: 20))
+        let job = ReportJob(key: "k'\"<>", heading: hostile, status: .planned, statusDetail: hostile, facts: [hostile],
+                            sourcePath: "/tmp/" + hostile, original: output,
+                            preview: output.image, cropMarks: [ReportCropMark(label: hostile, box: CropBox(x: 0, y: 0, width: 15, height: 20))],
+                            outputs: [output], warnings: [hostile])
+        let page = ReportPage(title: hostile, notes: [hostile], sections: [ReportSection(title: hostile, notes: [hostile], jobs: [job])])
+        let file = folder.appendingPathComponent("hostile.html")
+        try HTMLReport.render(page).write(to: file, atomically: true, encoding: .utf8)
+
+        let dom = try chromium.dumpDOM(of: file)
+        XCTAssertNil(Self.attribute("data-pwned", in: dom), "no manifest text ran as script")
+        XCTAssertEqual(Self.attribute("data-images", in: dom), "2", "only the page's own two images exist")
+        XCTAssertEqual(Self.attribute("data-images-decoded", in: dom), "2")
+        XCTAssertTrue(dom.contains("&lt;script&gt;document.body"), "the text is shown, escaped")
+        XCTAssertEqual(Self.occurrences("class=\"crop-box\"", in: dom), 1)
+    }
+}
