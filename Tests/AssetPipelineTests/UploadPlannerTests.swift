@@ -117,7 +117,8 @@ final class UploadPlannerTests: XCTestCase {
         let summary = try await BatchRunner(manifest: mixed, journal: journal, client: client, options: options).run()
         XCTAssertEqual([summary.done, summary.skipped, summary.failed], [3, 1, 0])
         for job in planned.dropFirst() {
-            let items = try XCTUnwrap(try await journal.job(key: job.job.key)).items.sorted { $0.position < $1.position }
+            let uploaded = try await journal.job(key: job.job.key)
+            let items = try XCTUnwrap(uploaded).items.sorted { $0.position < $1.position }
             XCTAssertEqual(items.map(\.record.sha256), job.records.map(\.sha256), "same images, same order: \(job.job.source)")
             XCTAssertEqual(items.map(\.record.type), job.records.map(\.type))
             XCTAssertEqual(items.map(\.record.cropBox), job.records.map(\.cropBox))

@@ -86,7 +86,7 @@ final class PlanPageBrowserTests: XCTestCase {
         // Written by the page's own script after load: what the browser decoded.
         let images = try XCTUnwrap(Self.attribute("data-images", in: dom).flatMap(Int.init), "the page's load script ran")
         let decoded = try XCTUnwrap(Self.attribute("data-images-decoded", in: dom).flatMap(Int.init))
-        XCTAssertEqual(images, 5 + 10, "a source preview per job and every output")
+        XCTAssertEqual(images, 5 + 7, "a source preview per job and every output (2 + 1 + 1 + 1 + 2)")
         XCTAssertEqual(decoded, images, "every <img> decoded with naturalWidth > 0")
         XCTAssertEqual(Self.occurrences("class=\"crop-box\" data-type=\"thumbnail_600_400\"", in: dom), 2, "both eCards show their crop box")
         XCTAssertEqual(Self.occurrences("class=\"crop-box\"", in: dom), 2 + 2 + 1, "every cover crop: two eCards, two logo thumbnails, the sponsor's")

@@ -37,7 +37,7 @@ public struct UploadPlanner: Sendable {
             existing = try await runner.existingECards(of: Array(manifest.ecardJobsByCampaign.keys))
             do {
                 _ = try await runner.checkECardLimits()
-            } catch where error.code == .ecardLimit {
+            } catch let error where error.code == .ecardLimit {
                 result.refusal = error
             }
             result.countedAgainstAPI = true
