@@ -68,7 +68,9 @@ public enum HTMLReport {
             html += "<div class=\"missing\">source not shown (it does not decode, or is gone)</div>\n"
         }
         if let original = job.original {
-            html += "<figcaption>original: \(caption(original))</figcaption>\n"
+            html += "<figcaption>original: \(caption(original))"
+            if let url = original.cdnURL { html += "<br><span class=\"cdn\">\(escape(url))</span>" }
+            html += "</figcaption>\n"
         }
         html += "</figure>\n"
         return html

@@ -107,6 +107,46 @@ final class PlanPageBrowserTests: XCTestCase {
         print("plan page screenshot: \(screenshot.path)")
     }
 
+    /// Runs `asset-worker` from the project root; returns its exit status and stdout.
+    func runWorker(_ arguments: [String]) throws -> (Int32, String) {
+        let stdout = folder.appendingPathComponent("stdout-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        let process = Process()
+        process.executableURL = try Self.worker()
+        process.currentDirectoryURL = Self.projectRoot
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: stdout)
+        process.standardError = FileHandle.standardError
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: stdout, encoding: .utf8))
+    }
+
+    func testAfterAnUploadThePlanSkipsEveryJobAndTheStatusPageShowsTheUploadedRecords() throws {
+        let chromium = try HeadlessChromium.find()
+        let state = folder.appendingPathComponent("state").path
+        let (uploaded, _) = try runWorker(["upload", "TestImages/campaign-1001.yml", "--sandbox", "--state-dir", state, "--json"])
+        XCTAssertEqual(uploaded, 0)
+        let (planned, lines) = try runWorker(["plan", "TestImages/campaign-1001.yml", "--sandbox", "--state-dir", state, "--json"])
+        XCTAssertEqual(planned, 0)
+        XCTAssertEqual(Self.occurrences("\"plan\":\"skip\"", in: lines), 5, "every job is done in the journal: \(lines)")
+        XCTAssertFalse(lines.contains("\"state\":\"planned\""), "nothing would be uploaded again")
+        XCTAssertTrue(lines.contains("\"already_done\":2"), "the two eCards are counted as existing, not new")
+
+        let page = folder.appendingPathComponent("status.html")
+        let (status, _) = try runWorker(["status", "--sandbox", "--state-dir", state, "--html", page.path])
+        XCTAssertEqual(status, 0)
+        let dom = try chromium.dumpDOM(of: page)
+        XCTAssertEqual(Self.occurrences("<article class=\"job status-uploaded\"", in: dom), 5, "every job, uploaded")
+        XCTAssertEqual(Self.occurrences("/cdn/assets/", in: dom), 12, "every record's CDN URL (as text)")
+        XCTAssertEqual(Self.occurrences("class=\"crop-box\"", in: dom), 5)
+        let images = Self.attribute("data-images", in: dom)
+        XCTAssertEqual(images, "5", "a source preview per job; derived images are listed, not kept")
+        XCTAssertEqual(Self.attribute("data-images-decoded", in: dom), images)
+        try chromium.screenshot(of: page, to: Self.artifacts.appendingPathComponent("status-page.png"))
+        print("status page screenshot: \(Self.artifacts.appendingPathComponent("status-page.png").path)")
+    }
+
     func testTextFromAManifestIsShownAsTextNotRunAsMarkup() throws {
         let chromium = try HeadlessChromium.find()
         let hostile = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\"><script>document.body.setAttribute('data-pwned','2')</script>"
