@@ -46,4 +46,12 @@ final class HTMLReportTests: XCTestCase {
         let untagged = try ImageEncoder.encode(Image(pixels: PixelBuffer(width: 8, height: 8, layout: .rgb)), as: .png)
         XCTAssertNil(ReportImages.colourSpaceNote(untagged))
     }
+
+    func testAnAnimatedGIFWrittenAsPNGSaysItKeptOneFrame() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let gif = try ImageFile.read(root.appendingPathComponent("TestImages/sponsor-cogs.gif").path)
+        let processed = try LocalProcessor(outputFormat: .png).process(bytes: gif, actions: [.thumbnails([PixelSize(width: 40, height: 40)])])
+        let warnings = ReportImages.content(of: processed).warnings
+        XCTAssertTrue(warnings.contains { $0.contains("keeps only the first frame") }, "\(warnings)")
+    }
 }
