@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "AssetProcessing", targets: ["AssetProcessing"]),
+        .library(name: "AssetJobs", targets: ["AssetJobs"]),
+        .library(name: "AssetJournalSQLite", targets: ["AssetJournalSQLite"]),
         .library(name: "AssetPipeline", targets: ["AssetPipeline"]),
         .library(name: "AssetReport", targets: ["AssetReport"]),
         .library(name: "SigV4", targets: ["SigV4"]),
@@ -70,6 +72,18 @@ let package = Package(
             dependencies: ["Imaging", "ClassyVocabulary", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // The job store port (JobStore, claims, fences), the journal's rules, and an
+        // in-memory store: value types only, so any storage can implement it from its own module.
+        .target(name: "AssetJobs", dependencies: ["AssetProcessing", "ClassyVocabulary"]),
+
+        // The SQLite journal (GRDB) for one machine: a JobStore.
+        .target(
+            name: "AssetJournalSQLite",
+            dependencies: ["AssetJobs", "ClassyVocabulary", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+
+        // The contract every JobStore passes, as XCTest cases to subclass (test support only).
+        .target(name: "JobStoreContract", dependencies: ["AssetJobs"], path: "Tests/JobStoreContract"),
         // The preview / report page (`plan --html`, `status --html`): a value model
         // rendered as one self-contained HTML page; images only, no network code.
         .target(name: "AssetReport", dependencies: ["AssetProcessing", "Imaging"]),
@@ -107,16 +121,16 @@ let package = Package(
             ]
         ),
 
-        // Manifests, the job lifecycle, the journal and the batch runner.
+        // Manifests, the job lifecycle and the batch runner, over any JobStore (no storage of its own).
         .target(
             name: "AssetPipeline",
             dependencies: [
                 "Imaging",
                 "AssetProcessing",
+                "AssetJobs",
                 "ClassyAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -126,6 +140,7 @@ let package = Package(
             dependencies: [
                 "Imaging",
                 "AssetPipeline",
+                "AssetJournalSQLite",
                 "AssetReport",
                 "ClassyAPI",
                 "ClassySandbox",
@@ -141,8 +156,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AssetPipelineTests",
-            dependencies: ["AssetPipeline", "AssetProcessing", "ClassyAPI", "ClassySandbox", "SigV4", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["AssetPipeline", "AssetJournalSQLite", "AssetProcessing", "ClassyAPI", "ClassySandbox", "SigV4",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .testTarget(name: "AssetJobsTests", dependencies: ["AssetJobs", "JobStoreContract"]),
+        .testTarget(name: "AssetJournalSQLiteTests", dependencies: ["AssetJournalSQLite", "JobStoreContract"]),
+        .testTarget(name: "AssetProcessingTests", dependencies: ["AssetProcessing", "Imaging"]),
+        .testTarget(name: "ClassyVocabularyTests", dependencies: ["ClassyVocabulary"]),
         // The page in a real browser (headless Chromium), and its rendering.
         .testTarget(
             name: "AssetReportTests",

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import AssetPipeline
+import AssetJobs
 import Foundation
 import Synchronization
 
@@ -9,7 +9,7 @@ import Synchronization
 /// environment, the process kills itself (SIGKILL, as `kill -9` would) right
 /// after the journal's Nth write, so a test can stop a run between every pair
 /// of journal writes. Without the variable the journal is used as it is.
-final class KillPointJournal: JournalStore {
+final class KillPointJournal: JobStore {
     let inner: any JournalStore
     let killAfter: Int
     private let writes = Atomic<Int>(0)
@@ -37,14 +37,18 @@ final class KillPointJournal: JournalStore {
         wrote()
         return outcome
     }
-    func record(_ step: JournalStep, job key: String) async throws(JournalError) {
-        try await inner.record(step, job: key)
+    func record(_ step: JournalStep, under claim: JobClaim) async throws(JournalError) {
+        try await inner.record(step, under: claim)
         wrote()
     }
-    func recordAbandoned(assetID: Int, job key: String, item: Int?, reason: String) async throws(JournalError) {
-        try await inner.recordAbandoned(assetID: assetID, job: key, item: item, reason: reason)
+    func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError) {
+        try await inner.recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim)
         wrote()
     }
+    func boundTarget() async throws(JournalError) -> APITarget? { try await inner.boundTarget() }
+    func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claim(keys, for: lease) }
+    func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claimNext(limit: limit, for: lease) }
+    func release(_ claim: JobClaim) async throws(JournalError) { try await inner.release(claim) }
     func job(key: String) async throws(JournalError) -> JournalJob? { try await inner.job(key: key) }
     func incompleteJobs() async throws(JournalError) -> [JournalJob] { try await inner.incompleteJobs() }
     func status() async throws(JournalError) -> JournalStatus { try await inner.status() }

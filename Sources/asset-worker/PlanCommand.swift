@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssetJournalSQLite
 import AssetPipeline
 import AssetReport
 import ClassyAPI
@@ -214,13 +215,11 @@ enum PlanLine {
 /// when nothing was uploaded from here yet (never created by reading).
 struct JournalForReading {
     var store: ReadOnlyJournal
-    var sqlite: SQLiteJournal?
 
     var boundTarget: APITarget? {
         get async throws {
-            guard let sqlite else { return nil }
             do {
-                return try await sqlite.boundTarget()
+                return try await store.boundTarget()
             } catch {
                 throw CLIFailure(status: ExitStatus.ioError, message: "\(error)")
             }
@@ -231,11 +230,11 @@ struct JournalForReading {
 extension Workspace {
     static func readOnlyJournal(_ options: WorkspaceOptions) async throws -> JournalForReading {
         guard FileManager.default.fileExists(atPath: options.journalPath) else {
-            return JournalForReading(store: ReadOnlyJournal(nil), sqlite: nil)
+            return JournalForReading(store: ReadOnlyJournal(nil))
         }
         do {
             let sqlite = try SQLiteJournal(path: options.journalPath)
-            return JournalForReading(store: ReadOnlyJournal(sqlite), sqlite: sqlite)
+            return JournalForReading(store: ReadOnlyJournal(sqlite))
         } catch {
             throw CLIFailure(status: ExitStatus.ioError, message: "\(error)")
         }

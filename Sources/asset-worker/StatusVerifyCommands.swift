@@ -1,5 +1,6 @@
 import ArgumentParser
 import AssetPipeline
+import AssetJournalSQLite
 import ClassyAPI
 import Foundation
 

@@ -5,6 +5,7 @@ import Foundation
 import SigV4
 import XCTest
 @testable import AssetPipeline
+import AssetJournalSQLite
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

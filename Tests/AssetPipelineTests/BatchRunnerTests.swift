@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import XCTest
 @testable import AssetPipeline
+import AssetJournalSQLite
 
 /// The batch uploader end to end against the in-process sandbox (its own
 /// verifying S3 store): real HTTP on loopback, real SQLite journal, real codecs.
@@ -270,17 +271,34 @@ final class BatchRunnerTests: XCTestCase {
         XCTAssertEqual(uploadedAssets, 2, "only the good job's images were uploaded")
     }
 
-    func testASecondConcurrentRunOnTheSameJournalIsRefused() async throws {
+    /// Two runs on one journal split the work through per-job claims: a job
+    /// another live run holds is left to it, never done twice.
+    func testConcurrentRunsOnTheSameJournalShareTheJobs() async throws {
         let path = folder.appendingPathComponent("journal.sqlite").path
+        let manifest = try manifest(Self.mixed)
         let holder = try SQLiteJournal(path: path)
+        for job in manifest.jobs { _ = try await holder.plan(JobPlan(job, manifestPath: nil)) }
         let lease = try await holder.beginRun()
-        defer { Task { try? await holder.endRun(lease, as: .finished) } }
-        do {
-            _ = try await BatchRunner(manifest: try manifest(Self.mixed), journal: try SQLiteJournal(path: path), client: client).run()
-            XCTFail("the journal is held by another run")
-        } catch let error as BatchError {
-            XCTAssertEqual(error.code, .busy)
-        }
+        let held = try await holder.claim(manifest.jobs.prefix(2).map(\.key), for: lease)
+        XCTAssertEqual(held.count, 2)
+
+        let first = try await BatchRunner(manifest: manifest, journal: try SQLiteJournal(path: path), client: client).run()
+        XCTAssertEqual(first.done, 2)
+        XCTAssertEqual(first.skipped, 2, "the jobs another live run holds are left to it")
+        let afterFirst = await sandbox.statistics().assets.count
+
+        try await holder.endRun(lease, as: .finished)
+        let second = try await BatchRunner(manifest: manifest, journal: try SQLiteJournal(path: path), client: client).run()
+        XCTAssertEqual(second.done, 2, "released jobs are done by the next run")
+        XCTAssertEqual(second.skipped, 2)
+        let third = try await BatchRunner(manifest: manifest, journal: try SQLiteJournal(path: path), client: client).run()
+        XCTAssertEqual(third.skipped, 4)
+        let uploadedTotal = await sandbox.statistics().assets.count
+        XCTAssertGreaterThan(afterFirst, 0)
+        XCTAssertGreaterThan(uploadedTotal, afterFirst)
+        let recorded = try await holder.allAssets().compactMap(\.classyAssetID)
+        XCTAssertEqual(recorded.count, uploadedTotal, "every uploaded asset belongs to exactly one journaled image")
+        XCTAssertEqual(Set(recorded).count, recorded.count)
     }
 
     func testEventsArriveAsAnAsyncSequence() async throws {

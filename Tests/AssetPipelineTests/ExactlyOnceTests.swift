@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import XCTest
 @testable import AssetPipeline
+@testable import AssetJournalSQLite
 
 /// The edges of a job's life that used to break "nothing lost, nothing done
 /// twice" (issue: exactly-once against the real API). Each test reproduces one
@@ -278,7 +279,7 @@ final class LockedBox<Value>: @unchecked Sendable {
 
 /// A journal whose writes fail from the Nth on, as on a full disk (a fake for
 /// the runner's reaction; the storage itself is the real SQLite journal).
-final class FailingJournal: JournalStore, @unchecked Sendable {
+final class FailingJournal: JobStore, @unchecked Sendable {
     let inner: SQLiteJournal
     let failAfterWrites: Int
     private let lock = NSLock()
@@ -307,14 +308,18 @@ final class FailingJournal: JournalStore, @unchecked Sendable {
         try write()
         return try await inner.plan(plan)
     }
-    func record(_ step: JournalStep, job key: String) async throws(JournalError) {
+    func record(_ step: JournalStep, under claim: JobClaim) async throws(JournalError) {
         try write()
-        try await inner.record(step, job: key)
+        try await inner.record(step, under: claim)
     }
-    func recordAbandoned(assetID: Int, job key: String, item: Int?, reason: String) async throws(JournalError) {
+    func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError) {
         try write()
-        try await inner.recordAbandoned(assetID: assetID, job: key, item: item, reason: reason)
+        try await inner.recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim)
     }
+    func boundTarget() async throws(JournalError) -> APITarget? { try await inner.boundTarget() }
+    func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claim(keys, for: lease) }
+    func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claimNext(limit: limit, for: lease) }
+    func release(_ claim: JobClaim) async throws(JournalError) { try await inner.release(claim) }
     func job(key: String) async throws(JournalError) -> JournalJob? { try await inner.job(key: key) }
     func incompleteJobs() async throws(JournalError) -> [JournalJob] { try await inner.incompleteJobs() }
     func status() async throws(JournalError) -> JournalStatus { try await inner.status() }

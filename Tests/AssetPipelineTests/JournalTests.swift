@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import XCTest
 @testable import AssetPipeline
+@testable import AssetJournalSQLite
 
 final class JournalTests: XCTestCase {
     var folder: URL!
@@ -167,72 +168,88 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(status.failures.count, 0)
     }
 
-    func testASecondRunIsRefusedWhileTheFirstIsAlive() async throws {
+    func testTwoRunsShareTheJournalThroughClaims() async throws {
         let journal = try SQLiteJournal(path: path)
+        _ = try await journal.plan(plan("a"))
+        _ = try await journal.plan(plan("b"))
         let lease = try await journal.beginRun()
         XCTAssertEqual(lease.pid, getpid())
         // Another handle on the same file, as a second `upload` process would have.
         let other = try SQLiteJournal(path: path)
-        do {
-            _ = try await other.beginRun()
-            XCTFail("a second run was allowed")
-        } catch {
-            XCTAssertEqual(error.code, .busy)
-            XCTAssertTrue(error.message.contains("already running"), error.message)
-            XCTAssertTrue(error.message.contains("pid \(getpid())"), error.message)
-        }
+        let second = try await other.beginRun()
+        let mine = try await journal.claim(["a"], for: lease)
+        XCTAssertEqual(mine.map(\.jobKey), ["a"])
+        let theirs = try await other.claim(["a", "b"], for: second)
+        XCTAssertEqual(theirs.map(\.jobKey), ["b"], "a job claimed by a live run is left to it")
         let status = try await other.status()
-        XCTAssertEqual(status.activeRun?.pid, getpid())
+        XCTAssertEqual(status.activeRuns.map(\.runID), [lease.runID, second.runID])
+        XCTAssertEqual(status.activeRuns.map(\.claimedJobs), [1, 1])
         try await journal.heartbeat(lease)
 
         try await journal.endRun(lease, as: .finished)
-        let next = try await other.beginRun()
-        XCTAssertNil(next.tookOver)
-        try await other.endRun(next, as: .finished)
-        await XCTAssertThrowsJournalError(.busy) { try await journal.heartbeat(lease) }
+        let taken = try await other.claim(["a"], for: second)
+        XCTAssertEqual(taken.map(\.jobKey), ["a"], "an ended run's claims are released")
+        XCTAssertGreaterThan(taken[0].fence, mine[0].fence)
+        await XCTAssertThrowsJournalError(.fenced) { try await journal.record(.processed(self.items("a")), under: mine[0]) }
+        try await other.endRun(second, as: .finished)
+        await XCTAssertThrowsJournalError(.leaseLost) { try await journal.heartbeat(lease) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: journal.lockPath(ofRun: lease.runID)), "an ended run's lock file is removed")
     }
 
     func testARunLeftByADeadProcessIsTakenOver() async throws {
         var dead: Int32 = 999_999
         while kill(dead, 0) == 0 || errno != ESRCH { dead -= 1 }
         let journal = try SQLiteJournal(path: path)
+        _ = try await journal.plan(plan("a"))
         try journal.executeForTesting("""
-            INSERT INTO run (pid, host, startedAt, heartbeatAt) VALUES (\(dead), '\(ProcessInfo.processInfo.hostName)', '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')
+            INSERT INTO run (id, pid, host, startedAt, heartbeatAt) VALUES (77, \(dead), '\(ProcessInfo.processInfo.hostName)', '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000');
+            UPDATE job SET claimedBy = 77, fence = 1;
             """)
         let before = try await journal.status()
         XCTAssertNil(before.activeRun, "a recorded run nobody holds the lock for is not active")
 
         let lease = try await journal.beginRun()
-        XCTAssertEqual(lease.tookOver?.pid, dead)
+        XCTAssertEqual(lease.tookOver.map(\.pid), [dead])
         let status = try await journal.status()
         XCTAssertEqual(status.activeRun?.runID, lease.runID)
+        let claims = try await journal.claim(["a"], for: lease)
+        XCTAssertEqual(claims.map(\.fence), [2], "the dead run's job is claimed with a larger fence")
         try await journal.endRun(lease, as: .finished)
     }
 
-    func testTheLockOfAKilledProcessIsReleased() async throws {
+    /// A real process holds a run's lock, as a running `upload` would; `kill -9`
+    /// frees its job at once (the kernel drops the lock), with no lease to wait for.
+    func testTheJobsOfAKilledProcessAreFreedAtOnce() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/perl") else { throw XCTSkip("no /usr/bin/perl") }
         let journal = try SQLiteJournal(path: path)
-        // Another process holds the lock, as a running `upload` would. One process
-        // (perl, not flock(1), whose forked command would inherit the lock and outlive it).
+        _ = try await journal.plan(plan("a"))
+        try journal.executeForTesting("""
+            INSERT INTO run (id, pid, host, startedAt, heartbeatAt) VALUES (42, 1, '\(ProcessInfo.processInfo.hostName)', '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000');
+            UPDATE job SET claimedBy = 42, fence = 1;
+            """)
+        // One process (perl, not flock(1), whose forked command would inherit the lock and outlive it).
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-        holder.arguments = ["-e", "use Fcntl qw(:flock); open(my $f, '>>', $ARGV[0]) or die; flock($f, LOCK_EX) or die; sleep 60", journal.lockPath]
+        holder.arguments = ["-e", "use Fcntl qw(:flock); open(my $f, '>>', $ARGV[0]) or die; flock($f, LOCK_EX) or die; sleep 60",
+                            journal.lockPath(ofRun: 42)]
         try holder.run()
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
         let deadline = Date().addingTimeInterval(10)
-        while !RunLock.isHeld(journal.lockPath), Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+        while !RunLock.isHeld(journal.lockPath(ofRun: 42)), Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
 
-        await XCTAssertThrowsJournalError(.busy) { _ = try await journal.beginRun() }
+        let lease = try await journal.beginRun()
+        XCTAssertTrue(lease.tookOver.isEmpty, "a run whose lock is held is alive")
+        let whileAlive = try await journal.claim(["a"], for: lease)
+        XCTAssertTrue(whileAlive.isEmpty, "the live process's job was taken")
         kill(holder.processIdentifier, SIGKILL)
         holder.waitUntilExit()
-        let start = Date()
-        var lease: RunLease?
-        while lease == nil, Date().timeIntervalSince(start) < 10 {
-            lease = try? await journal.beginRun()
-            if lease == nil { try await Task.sleep(nanoseconds: 50_000_000) }
+        var claims: [JobClaim] = []
+        while claims.isEmpty, Date() < deadline.addingTimeInterval(10) {
+            claims = try await journal.claim(["a"], for: lease)
+            if claims.isEmpty { try await Task.sleep(nanoseconds: 50_000_000) }
         }
-        let taken = try XCTUnwrap(lease, "the lock of a killed process is released")
-        try await journal.endRun(taken, as: .finished)
+        XCTAssertEqual(claims.map(\.jobKey), ["a"], "the killed process's job is claimable")
+        try await journal.endRun(lease, as: .finished)
     }
 
     func testStatusCountsPauseAndLastUpload() async throws {
@@ -416,5 +433,31 @@ final class BridgeJournalTests: XCTestCase {
         XCTAssertEqual(AttachedImage.original.position(childTypes: asset.children.map(\.record.type)), 0)
         XCTAssertEqual(AttachedImage.child(type: "thumbnail_150_150").position(childTypes: asset.children.map(\.record.type)), 2)
         XCTAssertNil(AttachedImage.child(type: "thumbnail_600_400").position(childTypes: asset.children.map(\.record.type)))
+    }
+}
+
+/// The journal's rules are tested here without caring about claims: each write
+/// is made by a short run of its own that claims the job, writes, and ends.
+extension SQLiteJournal {
+    func record(_ step: JournalStep, job key: String) async throws(JournalError) {
+        let lease = try await beginRun()
+        guard let claim = try await claim([key], for: lease).first else {
+            try await endRun(lease, as: .finished)
+            throw JournalError(.unknownJob, "no claimable job \(key)")
+        }
+        do {
+            try await record(step, under: claim)
+        } catch {
+            try await endRun(lease, as: .finished)
+            throw error
+        }
+        try await endRun(lease, as: .finished)
+    }
+
+    func recordAbandoned(assetID: Int, job key: String, item: Int?, reason: String) async throws(JournalError) {
+        let lease = try await beginRun()
+        guard let claim = try await claim([key], for: lease).first else { throw JournalError(.unknownJob, "no claimable job \(key)") }
+        try await recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim)
+        try await endRun(lease, as: .finished)
     }
 }

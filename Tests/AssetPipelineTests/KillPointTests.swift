@@ -3,6 +3,7 @@ import ClassySandbox
 import Foundation
 import XCTest
 @testable import AssetPipeline
+import AssetJournalSQLite
 
 /// `kill -9` between every pair of journal writes: the worker process kills
 /// itself right after its Nth write (`ASSET_WORKER_KILL_AFTER_WRITES=N`), then

@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import XCTest
 @testable import AssetPipeline
+import AssetJournalSQLite
 
 /// Batches of 140 jobs (eCards over 25 campaigns, social images, sponsors,
 /// plain assets) against a sandbox that loses answers after doing the work

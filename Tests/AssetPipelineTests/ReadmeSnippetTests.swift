@@ -1,4 +1,5 @@
 import AssetPipeline
+import AssetJournalSQLite
 import ClassyAPI
 import ClassySandbox
 import Foundation

@@ -3,6 +3,7 @@ import ClassySandbox
 import Foundation
 import XCTest
 @testable import AssetPipeline
+import AssetJournalSQLite
 
 /// `kill -9` at random moments, then run again: the batch ends with exactly the
 /// expected assets (none missing, none uploaded twice, children with their

@@ -1,3 +1,4 @@
+import AssetJournalSQLite
 import ClassyAPI
 import ClassySandbox
 import Foundation
@@ -61,7 +62,7 @@ final class UploadPlannerTests: XCTestCase {
 
     let options = BatchOptions(jobsInFlight: 4)
 
-    func plan(_ manifest: Manifest, journal: (any JournalStore)?, client: ClassyClient?) async throws -> (UploadPlan, [PlannedJob]) {
+    func plan(_ manifest: Manifest, journal: (any JobStore)?, client: ClassyClient?) async throws -> (UploadPlan, [PlannedJob]) {
         var jobs: [PlannedJob] = []
         let result = try await UploadPlanner(manifest: manifest, journal: ReadOnlyJournal(journal), client: client, options: options)
             .plan { jobs.append($0) }
@@ -219,7 +220,9 @@ final class UploadPlannerTests: XCTestCase {
         let readOnly = ReadOnlyJournal(journal)
         let plan = JobPlan(key: "k", manifestPath: nil, role: "logo", target: "campaign=1", sourcePath: "/x", sourceSHA256: "00")
         do { _ = try await readOnly.plan(plan); XCTFail("plan must be refused") } catch { XCTAssertEqual(error.code, .storage) }
-        do { try await readOnly.record(.done, job: "k"); XCTFail("record must be refused") } catch { XCTAssertEqual(error.code, .storage) }
+        let claim = JobClaim(jobKey: "k", runID: 1, fence: 1)
+        do { try await readOnly.record(.done, under: claim); XCTFail("record must be refused") } catch { XCTAssertEqual(error.code, .storage) }
+        do { _ = try await readOnly.claimNext(limit: 1, for: RunLease(runID: 1, pid: 1, host: "h", startedAt: Date())); XCTFail("claimNext must be refused") } catch { XCTAssertEqual(error.code, .storage) }
         do { _ = try await readOnly.beginRun(); XCTFail("beginRun must be refused") } catch { XCTAssertEqual(error.code, .storage) }
         let known = try await journal.job(key: "k")
         XCTAssertNil(known)

@@ -26,6 +26,8 @@ public struct BatchOptions: Sendable {
     /// The API the run uploads to; the journal is bound to it on the first run
     /// and refuses another (nil: not checked, for tests of other things).
     public var target: APITarget?
+    /// How often the run renews its claims (see `JobStore.heartbeat`); well under the store's lease.
+    public var heartbeatInterval: Duration = .seconds(10)
 
     public init(jobsInFlight: Int = 8, processingThreads: Int? = nil, processor: LocalProcessor = LocalProcessor(),
                 manifestPath: String? = nil, target: APITarget? = nil) {
@@ -98,7 +100,12 @@ public struct BatchRunner: Sendable {
         processingPool.start()
         let stop = RunStop()
         let context = RunContext(existingECards: existingECards, processingPool: processingPool,
-                                 uploadGate: AsyncGate(permits: options.jobsInFlight), summary: summary, stop: stop, onEvent: onEvent)
+                                 uploadGate: AsyncGate(permits: options.jobsInFlight), summary: summary, stop: stop, onEvent: onEvent,
+                                 lease: lease)
+        let heartbeat = Task { [journal, options] in
+            await Self.keepAlive(lease, journal: journal, every: options.heartbeatInterval, stop: stop)
+        }
+        defer { heartbeat.cancel() }
         await withTaskGroup(of: Void.self) { group in
             var next = 0
             func startNext() async {
@@ -124,6 +131,23 @@ public struct BatchRunner: Sendable {
         await summary.update { $0.paused = paused }
         try? await journal.endRun(lease, as: paused ? .paused : .finished)
         return await summary.value
+    }
+
+    /// Renews the run's claims until cancelled. A store that declared the run
+    /// dead (it was paused or cut off past its lease) has given its jobs to
+    /// others, so the run stops: its writes would be fenced anyway.
+    static func keepAlive(_ lease: RunLease, journal: any JobStore, every interval: Duration, stop: RunStop) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            do {
+                try await journal.heartbeat(lease)
+            } catch where error.code == .leaseLost {
+                await stop.trigger(BatchError(.journal, "this run lost its claims (\(error.message)); the jobs it held continue in another run"))
+                return
+            } catch {
+                continue   // a transient storage error: the next beat tries again
+            }
+        }
     }
 
     // MARK: - Before anything is uploaded
@@ -204,24 +228,44 @@ public struct BatchRunner: Sendable {
         var summary: SummaryBox
         var stop: RunStop
         var onEvent: @Sendable (BatchEvent) -> Void
+        /// This run's registration with the store; its jobs are claimed under it.
+        var lease: RunLease
     }
 
     /// One job, driven by its `JobLifecycle`: the runner carries the machine's
     /// commands out (process, upload, persist, attach, look up) and feeds it
     /// what happened. The rules (what a restart continues with, when an intent
     /// is recorded, when a doubt is looked up) are the machine's, not the runner's.
-    func runJob(_ job: Job, context: RunContext) async {
+    func runJob(_ job: Job, context: RunContext, preclaimed: JobClaim? = nil) async {
         let summary = context.summary, onEvent = context.onEvent
         var holdsUploadPermit = false
+        var claim: JobClaim?
+        defer { if let claim { Task { [journal] in try? await journal.release(claim) } } }
         do throws(JobFailure) {
-            let outcome = try await journaled { try await journal.plan(JobPlan(job, manifestPath: options.manifestPath)) }
-            if case let .alreadyDone(at) = outcome {
-                await summary.update { $0.skipped += 1 }
-                onEvent(.skipped(job: job, reason: "done on \(ClassyDate.format(at))"))
-                return
-            }
+            let claimed: JobClaim
             var state: JournalJob? = nil
-            if case .resumed = outcome { state = try await journaled { try await journal.job(key: job.key) } }
+            if let preclaimed {
+                // A queue's job: planned by `enqueue`, claimed by the worker; it may have progress already.
+                claimed = preclaimed
+                claim = preclaimed
+                state = try await journaled { try await journal.job(key: job.key) }
+            } else {
+                let outcome = try await journaled { try await journal.plan(JobPlan(job, manifestPath: options.manifestPath)) }
+                if case let .alreadyDone(at) = outcome {
+                    await summary.update { $0.skipped += 1 }
+                    onEvent(.skipped(job: job, reason: "done on \(ClassyDate.format(at))"))
+                    return
+                }
+                // Several runs may share a journal: this one works only on jobs it holds a claim on.
+                guard let taken = try await journaled({ try await journal.claim([job.key], for: context.lease) }).first else {
+                    await summary.update { $0.skipped += 1 }
+                    onEvent(.skipped(job: job, reason: "another live run is working on it"))
+                    return
+                }
+                claimed = taken
+                claim = taken
+                if case .resumed = outcome { state = try await journaled { try await journal.job(key: job.key) } }
+            }
             var machine = JobLifecycle(target: attachTarget(of: job, existingECards: context.existingECards),
                                        attachPosition: state.flatMap { attachPosition(job, items: $0.items) },
                                        resumingFrom: state.map(Self.persisted) ?? .init())
@@ -237,7 +281,7 @@ public struct BatchRunner: Sendable {
                     processed = result
                     onEvent(.processed(job: job, images: 1 + result.children.count,
                                        bytes: result.parentBytes.count + result.children.reduce(0) { $0 + $1.bytes.count }))
-                    try await journaled { try await journal.record(.processed(ProcessedItem.items(of: result)), job: job.key) }
+                    try await journaled { try await journal.record(.processed(ProcessedItem.items(of: result)), under: claimed) }
                     guard let fresh = try await journaled({ try await journal.job(key: job.key) }) else {
                         throw JobFailure(item: nil, message: "the journal lost job \(job.key.prefix(12))")
                     }
@@ -253,13 +297,13 @@ public struct BatchRunner: Sendable {
                         holdsUploadPermit = true
                     }
                     let assets = try await uploadAll(items.filter { positions.contains($0.position) }, of: processed, job: job,
-                                                     context: context)
+                                                     claim: claimed, context: context)
                     for (position, asset) in assets.sorted(by: { $0.key < $1.key }) {
                         uploaded[position] = asset
                         commands += machine.apply(.imageConfirmed(position: position, assetID: asset.id))
                     }
                 case let .persistIntent(target, assetID):
-                    try await journaled { try await journal.record(.attachIntent(call: Self.describe(target, assetID: assetID)), job: job.key) }
+                    try await journaled { try await journal.record(.attachIntent(call: Self.describe(target, assetID: assetID)), under: claimed) }
                     commands += machine.apply(.intentPersisted)
                 case let .attach(target, assetID):
                     machine.attachSent()
@@ -274,10 +318,10 @@ public struct BatchRunner: Sendable {
                     commands += machine.apply(.reconciled(found))
                 case let .persistAttachment(done):
                     attachment = done
-                    try await journaled { try await journal.record(.attached(to: done.description), job: job.key) }
+                    try await journaled { try await journal.record(.attached(to: done.description), under: claimed) }
                     commands += machine.apply(.attachmentPersisted)
                 case .persistDone:
-                    try await journaled { try await journal.record(.done, job: job.key) }
+                    try await journaled { try await journal.record(.done, under: claimed) }
                     commands += machine.apply(.donePersisted)
                 case .finish:
                     break loop
@@ -304,16 +348,24 @@ public struct BatchRunner: Sendable {
                 await context.stop.trigger(fatal)
                 return
             }
+            if error.lostClaim {
+                // Another run owns the job now (this one was taken for dead): it continues from the
+                // last step persisted; this run must not write anything more for it.
+                await summary.update { $0.skipped += 1 }
+                onEvent(.skipped(job: job, reason: "taken over by another run: \(error.message)"))
+                return
+            }
             if error.cancelled || Task.isCancelled {
                 // Paused: the journal holds the last step that completed; nothing to record.
                 return
             }
+            guard let claim else { return }
             for id in error.abandonedAssetIDs {
-                try? await journal.recordAbandoned(assetID: id, job: job.key, item: error.item, reason: "left pending by a failed upload")
+                try? await journal.recordAbandoned(assetID: id, item: error.item, reason: "left pending by a failed upload", under: claim)
                 onEvent(.abandoned(job: job, assetID: id, reason: "left pending by a failed upload"))
             }
             do {
-                try await journal.record(.failed(item: error.item, error: error.message), job: job.key)
+                try await journal.record(.failed(item: error.item, error: error.message), under: claim)
             } catch {
                 await context.stop.trigger(BatchError(.journal, "recording a failure in the journal failed: \(error)"))
                 return
@@ -427,7 +479,7 @@ public struct BatchRunner: Sendable {
     /// returns the confirmed assets by position. When some fail, the others
     /// still finish (and are journaled), then the job fails with the first
     /// failure, carrying every pending asset left behind.
-    func uploadAll(_ items: [JournalItem], of processed: ProcessedAsset, job: Job,
+    func uploadAll(_ items: [JournalItem], of processed: ProcessedAsset, job: Job, claim: JobClaim,
                    context: RunContext) async throws(JobFailure) -> [Int: Asset] {
         // One pending asset requested at a time per job: a kill between the API
         // creating one and the journal writing its id loses that id (no API call
@@ -438,7 +490,7 @@ public struct BatchRunner: Sendable {
                 let bytes = item.position == 0 ? processed.parentBytes : processed.children[item.position - 1].bytes
                 group.addTask {
                     do throws(JobFailure) {
-                        let result = try await upload(item, bytes: bytes, job: job, pendingCreation: pendingCreation, context: context)
+                        let result = try await upload(item, bytes: bytes, job: job, claim: claim, pendingCreation: pendingCreation, context: context)
                         return (item.position, .success(result))
                     } catch {
                         return (item.position, .failure(error))
@@ -462,6 +514,7 @@ public struct BatchRunner: Sendable {
                     failure!.abandonedAssetIDs += error.abandonedAssetIDs
                     failure!.cancelled = failure!.cancelled || error.cancelled
                     failure!.fatal = failure!.fatal ?? error.fatal
+                    failure!.lostClaim = failure!.lostClaim || error.lostClaim
                 }
             }
         }
@@ -472,7 +525,7 @@ public struct BatchRunner: Sendable {
     /// One image through `ClassyClient.upload` (the one upload engine), resumed
     /// from the journal's progress, with every checkpoint journaled before the
     /// engine goes on.
-    func upload(_ item: JournalItem, bytes: [UInt8], job: Job, pendingCreation: AsyncGate,
+    func upload(_ item: JournalItem, bytes: [UInt8], job: Job, claim: JobClaim, pendingCreation: AsyncGate,
                 context: RunContext) async throws(JobFailure) -> Asset {
         guard let contentType = ImageContentType(rawValue: item.record.contentType) else {
             throw JobFailure(item: item.position, message: "content type \(item.record.contentType) cannot be uploaded")
@@ -500,19 +553,19 @@ public struct BatchRunner: Sendable {
                         case let .pendingCreated(asset, issuedAt, expiresAt, replacing):
                             try await journal.record(.pendingCreated(item: position, assetID: asset.id, uploadURL: asset.presignedPutURL,
                                                                      issuedAt: issuedAt, expiresAt: expiresAt,
-                                                                     replacing: "its pre-signed URL expired"), job: job.key)
+                                                                     replacing: "its pre-signed URL expired"), under: claim)
                             if let replacing {
                                 onEvent(.abandoned(job: job, assetID: replacing, reason: "its pre-signed URL expired"))
                                 await summary.update { $0.abandoned += 1 }
                             }
                         case .pendingPossiblyOrphaned:
-                            try await journal.record(.pendingPossiblyOrphaned(item: position), job: job.key)
+                            try await journal.record(.pendingPossiblyOrphaned(item: position), under: claim)
                             await summary.update { $0.possiblyOrphaned += 1 }
                         case .stored:
-                            try await journal.record(.bytesUploaded(item: position), job: job.key)
+                            try await journal.record(.bytesUploaded(item: position), under: claim)
                             await summary.update { $0.bytesUploaded += bytes.count }
                         case let .confirmed(asset):
-                            try await journal.record(.markedUploaded(item: position, at: asset.createdAt ?? Date()), job: job.key)
+                            try await journal.record(.markedUploaded(item: position, at: asset.createdAt ?? Date()), under: claim)
                         }
                     } catch {
                         await journalFailure.set(error)
@@ -522,6 +575,9 @@ public struct BatchRunner: Sendable {
             return result.asset
         } catch {
             if let journalError = await journalFailure.value {
+                if let fenced = journalError as? JournalError, fenced.code == .fenced {
+                    throw JobFailure(item: position, message: fenced.message, lostClaim: true)
+                }
                 throw JobFailure(item: position, message: "journal: \(journalError)",
                                  fatal: BatchError(.journal, "a journal write failed, so the run stopped with nothing more sent: \(journalError)"))
             }
@@ -622,6 +678,8 @@ public struct BatchRunner: Sendable {
     func journaled<T>(_ body: () async throws -> T) async throws(JobFailure) -> T {
         do {
             return try await body()
+        } catch let error as JournalError where error.code == .fenced {
+            throw JobFailure(item: nil, message: error.message, lostClaim: true)
         } catch {
             throw JobFailure(item: nil, message: "journal: \(error)", cancelled: Task.isCancelled,
                              fatal: BatchError(.journal, "a journal write failed, so the run stopped with nothing more sent: \(error)"))
@@ -675,11 +733,13 @@ struct JobFailure: Error {
     var ambiguous = false
     /// The whole run must stop (see `RunStop`).
     var fatal: BatchError? = nil
+    /// The job's claim was taken by another run (the store fenced a write): stop working on it, record nothing.
+    var lostClaim = false
     var apiError: ClassyAPIError? = nil
     var imagingError: ImagingError? = nil
 
     init(item: Int?, message: String, abandonedAssetIDs: [Int] = [], cancelled: Bool = false, badData: Bool = false,
-         ambiguous: Bool = false, fatal: BatchError? = nil, imagingError: ImagingError? = nil) {
+         ambiguous: Bool = false, fatal: BatchError? = nil, imagingError: ImagingError? = nil, lostClaim: Bool = false) {
         self.item = item
         self.message = message
         self.abandonedAssetIDs = abandonedAssetIDs
@@ -688,6 +748,7 @@ struct JobFailure: Error {
         self.ambiguous = ambiguous
         self.fatal = fatal
         self.imagingError = imagingError
+        self.lostClaim = lostClaim
     }
 
     init(apiError error: ClassyAPIError, item: Int?) {

@@ -78,7 +78,7 @@ public struct Manifest: Sendable {
 }
 
 /// What a job's image is for, with the API object it gets attached to.
-public enum JobRole: Sendable, Hashable {
+public enum JobRole: Sendable, Hashable, Codable {
     /// A campaign's `logo_id`.
     case logo(campaign: Int)
     /// A campaign eCard (`POST /campaigns/{id}/ecards`, or `PUT /ecards/{id}` when
@@ -107,13 +107,13 @@ public enum JobRole: Sendable, Hashable {
 
 /// Where a social image goes: a known appeal set, or the campaign's (looked up by the runner
 /// with `GET /campaigns/{id}/appeal-set`).
-public enum SocialTarget: Sendable, Hashable {
+public enum SocialTarget: Sendable, Hashable, Codable {
     case appealSet(Int)
     case campaign(Int)
 }
 
 /// Which uploaded image's asset id is attached to the job's target.
-public enum AttachedImage: Sendable, Hashable {
+public enum AttachedImage: Sendable, Hashable, Codable {
     /// The original (logos, social and sponsor images, and eCards already 600x400 and upright).
     case original
     /// The child of this type (`thumbnail_600_400` for a cover-cropped eCard).
@@ -121,7 +121,7 @@ public enum AttachedImage: Sendable, Hashable {
 }
 
 /// One validated job: a source, what to make of it, where it goes.
-public struct Job: Sendable, Equatable {
+public struct Job: Sendable, Equatable, Codable {
     /// 0-based position in the manifest.
     public var index: Int
     /// The line of the job's entry (0 for a job from command-line options).

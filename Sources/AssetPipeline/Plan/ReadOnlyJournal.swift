@@ -1,13 +1,14 @@
 import Foundation
 
-/// A journal that can only be read: `plan` looks up what an upload would skip
+/// A job store that can only be read: `plan` looks up what an upload would skip
 /// or continue, and must never change what the next upload finds. Every write
-/// is refused (so a planner that tried would fail loudly, not journal quietly).
-/// Without a journal (`base` nil: nothing uploaded from here yet) it reads as empty.
-public struct ReadOnlyJournal: JournalStore {
-    public let base: (any JournalStore)?
+/// (runs, claims, steps) is refused, so a planner that tried would fail loudly,
+/// not journal quietly. Without a store (`base` nil: nothing uploaded from here
+/// yet) it reads as empty.
+public struct ReadOnlyJournal: JobStore {
+    public let base: (any JobStore)?
 
-    public init(_ base: (any JournalStore)?) {
+    public init(_ base: (any JobStore)?) {
         self.base = base
     }
 
@@ -20,9 +21,16 @@ public struct ReadOnlyJournal: JournalStore {
     public func endRun(_ lease: RunLease, as end: RunEnd) async throws(JournalError) { throw Self.refused("endRun") }
     public func bind(to target: APITarget) async throws(JournalError) { throw Self.refused("bind") }
     public func plan(_ plan: JobPlan) async throws(JournalError) -> PlanOutcome { throw Self.refused("plan") }
-    public func record(_ step: JournalStep, job key: String) async throws(JournalError) { throw Self.refused("record") }
-    public func recordAbandoned(assetID: Int, job key: String, item: Int?, reason: String) async throws(JournalError) {
+    public func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] { throw Self.refused("claim") }
+    public func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] { throw Self.refused("claimNext") }
+    public func release(_ claim: JobClaim) async throws(JournalError) { throw Self.refused("release") }
+    public func record(_ step: JournalStep, under claim: JobClaim) async throws(JournalError) { throw Self.refused("record") }
+    public func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError) {
         throw Self.refused("recordAbandoned")
+    }
+
+    public func boundTarget() async throws(JournalError) -> APITarget? {
+        try await base?.boundTarget()
     }
 
     public func job(key: String) async throws(JournalError) -> JournalJob? {
@@ -35,8 +43,8 @@ public struct ReadOnlyJournal: JournalStore {
 
     public func status() async throws(JournalError) -> JournalStatus {
         if let base { return try await base.status() }
-        return JournalStatus(jobCounts: [:], itemCounts: [:], failures: [], lastSuccessfulUpload: nil, activeRun: nil,
-                             paused: false, abandonedCount: 0)
+        return JournalStatus(jobCounts: [:], itemCounts: [:], failures: [], lastSuccessfulUpload: nil, activeRuns: [],
+                             paused: false, abandonedCount: 0, possiblyOrphanedCount: 0)
     }
 
     public func allAssets() async throws(JournalError) -> [JournalItem] {

@@ -93,7 +93,7 @@ public struct UploadPlanner: Sendable {
     /// What an upload would do with `job`, given the journal and the campaign's eCards.
     static func disposition(of job: Job, journaled: JournalJob?, existing: [Int: [ECard]]) -> PlannedJob.Disposition {
         if let journaled {
-            if journaled.step == .done { return .skip(doneAt: journaled.updatedAt, attachedTo: journaled.attachedTo) }
+            if journaled.step == .done { return .skip(doneAt: journaled.doneAt ?? journaled.updatedAt, attachedTo: journaled.attachedTo) }
             return .resume(from: journaled.step, previousError: journaled.error)
         }
         if case let .ecard(campaign, order, _) = job.role,

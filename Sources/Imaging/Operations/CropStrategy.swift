@@ -2,7 +2,7 @@
 /// 600x400) chooses which part of the source it keeps. The box always has the
 /// target's aspect ratio and spans the source's full width or full height, so
 /// a strategy only ever moves it along one axis.
-public enum CropStrategy: Sendable, Hashable, CustomStringConvertible {
+public enum CropStrategy: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The middle of the source (the default, and what the API does).
     case centre
     /// Where the eye goes, as libvips' `smartcrop` attention and sharp's
@@ -36,7 +36,7 @@ public enum CropStrategy: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A side or corner of the source for `CropStrategy.gravity`.
-public enum CropGravity: String, Sendable, Hashable, CaseIterable {
+public enum CropGravity: String, Sendable, Hashable, Codable, CaseIterable {
     case north
     case northEast = "north-east"
     case east

@@ -21,7 +21,7 @@ public struct PixelSize: Sendable, Hashable, Codable, CustomStringConvertible {
 /// The four actions of `POST /2.0/assets/{id}/process`, with the same
 /// arguments, run locally. Each produces child images whose `type` names match
 /// what the API gives its children.
-public enum ImageAction: Sendable, Hashable {
+public enum ImageAction: Sendable, Hashable, Codable {
     /// One child per size, each exactly `width x height` (cover) or fitting
     /// inside it (contain). `crop` places the cover box; contain ignores it.
     case thumbnails([PixelSize], fit: ThumbnailFit = .cover, crop: CropStrategy = .centre)

@@ -1,3 +1,4 @@
+import AssetProcessing
 import Foundation
 
 /// Where a job, or one of its images, stands. Progress only moves forward;
@@ -19,7 +20,7 @@ public enum JobStep: String, Sendable, Codable, CaseIterable, Comparable {
     /// Finished.
     case done
 
-    var rank: Int { Self.allCases.firstIndex(of: self)! }
+    public var rank: Int { Self.allCases.firstIndex(of: self)! }
     public static func < (a: JobStep, b: JobStep) -> Bool { a.rank < b.rank }
 }
 
@@ -34,14 +35,22 @@ public struct JobPlan: Sendable, Hashable {
     public var target: String
     public var sourcePath: String
     public var sourceSHA256: String
+    /// The batch the job was enqueued with (a queue's `enqueue` prints it), if any.
+    public var batch: String?
+    /// What a worker on another machine needs to run the job (the job's spec,
+    /// as the engine encodes it); nil where the runner has the manifest at hand.
+    public var payload: Data?
 
-    public init(key: String, manifestPath: String?, role: String, target: String, sourcePath: String, sourceSHA256: String) {
+    public init(key: String, manifestPath: String?, role: String, target: String, sourcePath: String, sourceSHA256: String,
+                batch: String? = nil, payload: Data? = nil) {
         self.key = key
         self.manifestPath = manifestPath
         self.role = role
         self.target = target
         self.sourcePath = sourcePath
         self.sourceSHA256 = sourceSHA256
+        self.batch = batch
+        self.payload = payload
     }
 }
 
@@ -108,9 +117,26 @@ public struct JournalJob: Sendable, Equatable {
     public var possiblyOrphaned: Int = 0
     public var plannedAt: Date
     public var updatedAt: Date
+    /// When the job was recorded done.
+    public var doneAt: Date?
     public var items: [JournalItem]
 
     public var failed: Bool { error != nil }
+
+    public init(plan: JobPlan, step: JobStep, error: String?, attempts: Int, attachedTo: String?, attachIntent: String?,
+                possiblyOrphaned: Int, plannedAt: Date, updatedAt: Date, doneAt: Date? = nil, items: [JournalItem]) {
+        self.plan = plan
+        self.step = step
+        self.error = error
+        self.attempts = attempts
+        self.attachedTo = attachedTo
+        self.attachIntent = attachIntent
+        self.possiblyOrphaned = possiblyOrphaned
+        self.plannedAt = plannedAt
+        self.updatedAt = updatedAt
+        self.doneAt = doneAt
+        self.items = items
+    }
 }
 
 /// One image of a job (the original or a child).
@@ -127,6 +153,21 @@ public struct JournalItem: Sendable, Equatable {
     public var uploadedAt: Date?
     public var error: String?
 
+    public init(jobKey: String, position: Int, record: AssetRecord, step: JobStep, classyAssetID: Int? = nil,
+                uploadURL: String? = nil, urlIssuedAt: Date? = nil, urlExpiresAt: Date? = nil, uploadedAt: Date? = nil,
+                error: String? = nil) {
+        self.jobKey = jobKey
+        self.position = position
+        self.record = record
+        self.step = step
+        self.classyAssetID = classyAssetID
+        self.uploadURL = uploadURL
+        self.urlIssuedAt = urlIssuedAt
+        self.urlExpiresAt = urlExpiresAt
+        self.uploadedAt = uploadedAt
+        self.error = error
+    }
+
     /// Whether the pending asset can be reused: created, not yet marked uploaded, URL not expired at `now` (with `margin` to spare).
     public func pendingIsReusable(now: Date = Date(), margin: TimeInterval = 60) -> Bool {
         guard classyAssetID != nil, uploadURL != nil, step >= .pendingCreated, step < .markedUploaded else { return false }
@@ -142,18 +183,14 @@ public struct AbandonedAsset: Sendable, Hashable {
     public var position: Int?
     public var reason: String
     public var at: Date
-}
 
-/// A runner's hold on the journal: only one at a time per journal.
-public struct RunLease: Sendable, Hashable {
-    public var runID: Int64
-    public var pid: Int32
-    public var host: String
-    public var startedAt: Date
-    /// A run that was found stale and taken over when this lease was granted.
-    public var tookOver: RunInfo?
-    /// The open lock-file descriptor holding the `flock`; closed when the run ends.
-    let lockDescriptor: Int32
+    public init(assetID: Int, jobKey: String, position: Int?, reason: String, at: Date) {
+        self.assetID = assetID
+        self.jobKey = jobKey
+        self.position = position
+        self.reason = reason
+        self.at = at
+    }
 }
 
 /// A run as recorded.
@@ -163,6 +200,17 @@ public struct RunInfo: Sendable, Hashable {
     public var host: String
     public var startedAt: Date
     public var heartbeatAt: Date
+    /// Jobs the run holds claims on (0 when not known, e.g. for a run taken over).
+    public var claimedJobs: Int
+
+    public init(runID: Int64, pid: Int32, host: String, startedAt: Date, heartbeatAt: Date, claimedJobs: Int = 0) {
+        self.runID = runID
+        self.pid = pid
+        self.host = host
+        self.startedAt = startedAt
+        self.heartbeatAt = heartbeatAt
+        self.claimedJobs = claimedJobs
+    }
 }
 
 /// How a run ended.
@@ -180,14 +228,29 @@ public struct JournalStatus: Sendable, Equatable {
     public var itemCounts: [String: Int]
     public var failures: [Failure]
     public var lastSuccessfulUpload: Date?
-    /// The run holding the journal now, if any.
-    public var activeRun: RunInfo?
+    /// The live runs (workers) on this store, oldest first.
+    public var activeRuns: [RunInfo]
     /// The last run was paused and work is left.
     public var paused: Bool
     public var abandonedCount: Int
     /// Pending assets the API may have created without an answer (lost responses):
     /// they cannot be listed, so this is an upper bound of the unknown ones.
-    public var possiblyOrphanedCount: Int = 0
+    public var possiblyOrphanedCount: Int
+
+    public init(jobCounts: [String: Int], itemCounts: [String: Int], failures: [Failure], lastSuccessfulUpload: Date?,
+                activeRuns: [RunInfo], paused: Bool, abandonedCount: Int, possiblyOrphanedCount: Int) {
+        self.jobCounts = jobCounts
+        self.itemCounts = itemCounts
+        self.failures = failures
+        self.lastSuccessfulUpload = lastSuccessfulUpload
+        self.activeRuns = activeRuns
+        self.paused = paused
+        self.abandonedCount = abandonedCount
+        self.possiblyOrphanedCount = possiblyOrphanedCount
+    }
+
+    /// The oldest live run, if any.
+    public var activeRun: RunInfo? { activeRuns.first }
 
     public struct Failure: Sendable, Equatable {
         public var jobKey: String
@@ -196,6 +259,15 @@ public struct JournalStatus: Sendable, Equatable {
         public var sourcePath: String
         public var error: String
         public var at: Date
+
+        public init(jobKey: String, role: String, target: String, sourcePath: String, error: String, at: Date) {
+            self.jobKey = jobKey
+            self.role = role
+            self.target = target
+            self.sourcePath = sourcePath
+            self.error = error
+            self.at = at
+        }
     }
 
     public var totalJobs: Int { jobCounts.values.reduce(0, +) }
@@ -206,6 +278,11 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         /// Another live run holds the journal.
         case busy
+        /// A write named a claim that is no longer the job's (its run was declared
+        /// dead and the job claimed again): the write was refused.
+        case fenced
+        /// The run was declared dead (no heartbeat within the lease); its claims are gone.
+        case leaseLost
         /// The database could not be opened, migrated, read or written.
         case storage
         /// The step does not follow from where the job or item is (e.g. an upload before a pending asset).

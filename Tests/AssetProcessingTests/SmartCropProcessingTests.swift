@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
 import XCTest
-@testable import AssetPipeline
+
 @testable import AssetProcessing
 
 /// What `LocalProcessor` records about cover crops and dropped frames.

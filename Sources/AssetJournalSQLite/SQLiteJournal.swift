@@ -1,6 +1,8 @@
-import ClassyAPI
+@_exported import AssetJobs
+import ClassyVocabulary
 import Foundation
 import GRDB
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,19 +18,24 @@ import Glibc
 ///   cooperative threads, and are not cancellable (GRDB's async writes give up
 ///   when the task is cancelled; a Ctrl-C that cancels the runner must still get
 ///   its last steps, and the pause, recorded).
-/// - One run at a time: `RunLock` (a `flock` on `<journal>.lock`) plus a `run` row.
-public final class SQLiteJournal: JournalStore {
+/// - Several runs may share the journal (two `upload`s of one manifest split its
+///   jobs): each works only under per-job claims with fences (see `JobStore`).
+///   A run on this machine is alive while it holds the `flock` on its own lock
+///   file `<journal>.run-<id>.lock`, which the kernel drops when the process dies,
+///   even by `kill -9`, so its jobs are taken over at once; a run on another host
+///   (a journal on a shared disk) is alive while its heartbeat is younger than `staleAfter`.
+public final class SQLiteJournal: JobStore {
     public let path: String
-    public let lockPath: String
     /// A run on another host whose heartbeat is older than this is taken to be dead.
     public let staleAfter: TimeInterval
     private let pool: DatabasePool
+    /// The lock-file descriptors of this process's live runs, by run id.
+    private let runLocks = Mutex<[Int64: Int32]>([:])
     /// Where the blocking SQLite calls of the `async` methods run (see `write`).
     private let queue = DispatchQueue(label: "asset-worker.journal")
 
     public init(path: String, staleAfter: TimeInterval = 120) throws(JournalError) {
         self.path = path
-        self.lockPath = path + ".lock"
         self.staleAfter = staleAfter
         // Created private to its owner before SQLite opens it: the journal holds
         // asset ids and, while an upload is under way, its pre-signed URL. SQLite
@@ -134,6 +141,14 @@ public final class SQLiteJournal: JournalStore {
                 CREATE TABLE target (field TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v3: per-job claims with fences") { db in
+            try db.execute(sql: """
+                ALTER TABLE job ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE job ADD COLUMN claimedBy INTEGER;
+                ALTER TABLE job ADD COLUMN batch TEXT;
+                ALTER TABLE job ADD COLUMN payload BLOB;
+                """)
+        }
         return migrator
     }
 
@@ -179,38 +194,46 @@ public final class SQLiteJournal: JournalStore {
 
     // MARK: Runs
 
+    /// The lock file that says run `id` of this host is alive.
+    func lockPath(ofRun id: Int64) -> String { "\(path).run-\(id).lock" }
+
+    /// Whether a recorded, unended run is alive: on this host, while someone holds
+    /// its lock file (pids get reused, locks do not outlive their process);
+    /// elsewhere, while its heartbeat is fresh.
+    func isAlive(_ run: RunInfo, now: Date) -> Bool {
+        if run.host == RunLock.hostName { return RunLock.isHeld(lockPath(ofRun: run.runID)) }
+        return now.timeIntervalSince(run.heartbeatAt) < staleAfter
+    }
+
+    /// Ends every unended run that is dead and releases its claims; returns them.
+    func endDeadRuns(_ db: Database, now: Date) throws -> [RunInfo] {
+        var dead: [RunInfo] = []
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM run WHERE endedAt IS NULL ORDER BY id") {
+            let info = Self.runInfo(row)
+            guard !isAlive(info, now: now) else { continue }
+            let why = info.host == RunLock.hostName ? "stale: pid \(info.pid) no longer holds its lock" : "stale: no heartbeat since \(info.heartbeatAt)"
+            try db.execute(sql: "UPDATE run SET endedAt = ?, endReason = ? WHERE id = ?", arguments: [now, why, info.runID])
+            try db.execute(sql: "UPDATE job SET claimedBy = NULL WHERE claimedBy = ?", arguments: [info.runID])
+            if info.host == RunLock.hostName { unlink(lockPath(ofRun: info.runID)) }
+            dead.append(info)
+        }
+        return dead
+    }
+
     public func beginRun() async throws(JournalError) -> RunLease {
-        guard let fd = try RunLock.acquire(lockPath) else {
-            let holder = try? await read { db in try Self.activeRunRow(db) }
-            throw JournalError(.busy, Self.busyMessage(holder ?? nil, path: path))
-        }
         let pid = RunLock.pid, host = RunLock.hostName, now = Date()
-        let staleAfter = staleAfter
-        do {
-            let (runID, tookOver) = try await write { db -> (Int64, RunInfo?) in
-                var tookOver: RunInfo?
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM run WHERE endedAt IS NULL") {
-                    let info = Self.runInfo(row)
-                    // On this host the flock is the truth: we hold it, so the recorded
-                    // run is gone (killed, crashed) whatever its pid says now (pids get reused).
-                    // On another host only the heartbeat can tell.
-                    if info.host != host, now.timeIntervalSince(info.heartbeatAt) < staleAfter {
-                        throw JournalError(.busy, Self.busyMessage(info, path: self.path))
-                    }
-                    let why = info.host == host
-                        ? (RunLock.processIsAlive(info.pid) && info.pid != pid ? "stale: pid \(info.pid) no longer holds the lock" : "stale: pid \(info.pid) is not running")
-                        : "stale: no heartbeat since \(info.heartbeatAt)"
-                    try db.execute(sql: "UPDATE run SET endedAt = ?, endReason = ? WHERE id = ?", arguments: [now, why, info.runID])
-                    tookOver = info
-                }
-                try db.execute(sql: "INSERT INTO run (pid, host, startedAt, heartbeatAt) VALUES (?, ?, ?, ?)", arguments: [pid, host, now, now])
-                return (db.lastInsertedRowID, tookOver)
+        let (runID, tookOver) = try await write { db -> (Int64, [RunInfo]) in
+            let tookOver = try self.endDeadRuns(db, now: now)
+            try db.execute(sql: "INSERT INTO run (pid, host, startedAt, heartbeatAt) VALUES (?, ?, ?, ?)", arguments: [pid, host, now, now])
+            let id = db.lastInsertedRowID
+            // Locked before the row commits, so no other run ever sees this one without its lock.
+            guard let fd = try RunLock.acquire(self.lockPath(ofRun: id)) else {
+                throw JournalError(.storage, "the lock file \(self.lockPath(ofRun: id)) of a new run is already locked")
             }
-            return RunLease(runID: runID, pid: pid, host: host, startedAt: now, tookOver: tookOver, lockDescriptor: fd)
-        } catch {
-            RunLock.release(fd)
-            throw error
+            self.runLocks.withLock { $0[id] = fd }
+            return (id, tookOver)
         }
+        return RunLease(runID: runID, pid: pid, host: host, startedAt: now, tookOver: tookOver)
     }
 
     public func heartbeat(_ lease: RunLease) async throws(JournalError) {
@@ -218,185 +241,177 @@ public final class SQLiteJournal: JournalStore {
             try db.execute(sql: "UPDATE run SET heartbeatAt = ? WHERE id = ? AND endedAt IS NULL", arguments: [Date(), lease.runID])
             return db.changesCount
         }
-        if changed == 0 { throw JournalError(.busy, "run \(lease.runID) no longer holds the journal (it was ended or taken over)") }
+        if changed == 0 { throw JournalError(.leaseLost, "run \(lease.runID) no longer holds its claims (it was ended or declared dead)") }
     }
 
     public func endRun(_ lease: RunLease, as end: RunEnd) async throws(JournalError) {
-        defer { RunLock.release(lease.lockDescriptor) }
+        defer {
+            if let fd = runLocks.withLock({ $0.removeValue(forKey: lease.runID) }) {
+                unlink(lockPath(ofRun: lease.runID))
+                RunLock.release(fd)
+            }
+        }
         try await write { db in
             try db.execute(sql: "UPDATE run SET endedAt = ?, endReason = ? WHERE id = ? AND endedAt IS NULL",
                            arguments: [Date(), end.rawValue, lease.runID])
+            try db.execute(sql: "UPDATE job SET claimedBy = NULL WHERE claimedBy = ?", arguments: [lease.runID])
         }
     }
 
-    static func busyMessage(_ holder: RunInfo?, path: String) -> String {
-        guard let holder else { return "another upload is already running on the journal \(path); wait for it to finish, or stop it first" }
-        return "another upload is already running on the journal \(path): pid \(holder.pid) on \(holder.host), started \(ClassyDate.format(holder.startedAt)); wait for it to finish, or stop it first"
-    }
-
-    static func activeRunRow(_ db: Database) throws -> RunInfo? {
-        try Row.fetchOne(db, sql: "SELECT * FROM run WHERE endedAt IS NULL ORDER BY id DESC LIMIT 1").map(runInfo)
+    /// The run stops as a killed process does (its lock is dropped, nothing is
+    /// recorded), for the contract tests of takeover.
+    public func simulateCrash(of lease: RunLease) {
+        if let fd = runLocks.withLock({ $0.removeValue(forKey: lease.runID) }) { RunLock.release(fd) }
     }
 
     static func runInfo(_ row: Row) -> RunInfo {
         RunInfo(runID: row["id"], pid: row["pid"], host: row["host"], startedAt: row["startedAt"], heartbeatAt: row["heartbeatAt"])
     }
 
+    // MARK: Claims
+
+    /// Whether job `key` may be claimed now: not done, and its holder (if any) dead.
+    func claimable(_ db: Database, key: String, now: Date, requireNoError: Bool) throws -> Bool {
+        guard let row = try Row.fetchOne(db, sql: "SELECT step, error, claimedBy FROM job WHERE key = ?", arguments: [key]) else { return false }
+        guard try Self.step(row["step"]) != .done else { return false }
+        if requireNoError, (row["error"] as String?) != nil { return false }
+        guard let holder: Int64 = row["claimedBy"] else { return true }
+        guard let run = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ? AND endedAt IS NULL", arguments: [holder]).map(Self.runInfo)
+        else { return true }
+        return !isAlive(run, now: now)
+    }
+
+    func takeClaim(_ db: Database, key: String, lease: RunLease) throws -> JobClaim {
+        try db.execute(sql: "UPDATE job SET fence = fence + 1, claimedBy = ? WHERE key = ?", arguments: [lease.runID, key])
+        let fence = try Int64.fetchOne(db, sql: "SELECT fence FROM job WHERE key = ?", arguments: [key]) ?? 0
+        return JobClaim(jobKey: key, runID: lease.runID, fence: fence)
+    }
+
+    func requireLive(_ db: Database, _ lease: RunLease) throws {
+        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run WHERE id = ? AND endedAt IS NULL", arguments: [lease.runID]) == 1 else {
+            throw JournalError(.leaseLost, "run \(lease.runID) was ended or declared dead")
+        }
+    }
+
+    public func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] {
+        try await write { db in
+            try self.requireLive(db, lease)
+            let now = Date()
+            var claims: [JobClaim] = []
+            for key in keys where try self.claimable(db, key: key, now: now, requireNoError: false) {
+                claims.append(try self.takeClaim(db, key: key, lease: lease))
+            }
+            return claims
+        }
+    }
+
+    public func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] {
+        try await write { db in
+            try self.requireLive(db, lease)
+            let now = Date()
+            var claims: [JobClaim] = []
+            let keys = try String.fetchAll(db, sql: "SELECT key FROM job WHERE step != ? AND error IS NULL ORDER BY plannedAt, rowid",
+                                           arguments: [JobStep.done.rawValue])
+            for key in keys where claims.count < limit {
+                if try self.claimable(db, key: key, now: now, requireNoError: true) {
+                    claims.append(try self.takeClaim(db, key: key, lease: lease))
+                }
+            }
+            return claims
+        }
+    }
+
+    public func release(_ claim: JobClaim) async throws(JournalError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE job SET claimedBy = NULL WHERE key = ? AND fence = ? AND claimedBy = ?",
+                           arguments: [claim.jobKey, claim.fence, claim.runID])
+        }
+    }
+
+    /// Refuses a write under a claim that is no longer the job's.
+    static func checkFence(_ db: Database, _ claim: JobClaim) throws {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT job.fence, job.claimedBy, run.endedAt FROM job LEFT JOIN run ON run.id = job.claimedBy WHERE job.key = ?
+            """, arguments: [claim.jobKey])
+        else { throw JournalError(.unknownJob, "no job \(claim.jobKey.prefix(12)) in the journal") }
+        let fence: Int64 = row["fence"], holder: Int64? = row["claimedBy"], ended: Date? = row["endedAt"]
+        guard fence == claim.fence, holder == claim.runID, ended == nil else {
+            throw JournalError(.fenced, "job \(claim.jobKey.prefix(12)): claim \(claim.fence) of run \(claim.runID) is no longer the job's; the write was refused")
+        }
+    }
+
     // MARK: Jobs
 
     public func plan(_ plan: JobPlan) async throws(JournalError) -> PlanOutcome {
         try await write { db in
-            let now = Date()
-            if let row = try Row.fetchOne(db, sql: "SELECT step, error, doneAt FROM job WHERE key = ?", arguments: [plan.key]) {
-                let step = try Self.step(row["step"])
-                if step == .done { return .alreadyDone(at: row["doneAt"] ?? now) }
-                let previousError: String? = row["error"]
-                // Same content and plan, so same job, even if the file moved: keep the newest path.
+            let existing = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE key = ?", arguments: [plan.key]).map { try Self.journalJob($0, db) }
+            let (job, outcome) = JournalRules.plan(plan, existing: existing, now: Date())
+            switch outcome {
+            case .alreadyDone:
+                break
+            case .resumed:
                 try db.execute(sql: """
-                    UPDATE job SET sourcePath = ?, manifestPath = ?, error = NULL, updatedAt = ?,
-                        attempts = attempts + (CASE WHEN error IS NULL THEN 0 ELSE 1 END)
+                    UPDATE job SET sourcePath = ?, manifestPath = ?, batch = ?, payload = ?, error = NULL, attempts = ?, updatedAt = ?
                     WHERE key = ?
-                    """, arguments: [plan.sourcePath, plan.manifestPath, now, plan.key])
-                return .resumed(step: step, previousError: previousError)
-            }
-            try db.execute(sql: """
-                INSERT INTO job (key, manifestPath, role, target, sourcePath, sourceSHA256, step, plannedAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [plan.key, plan.manifestPath, plan.role, plan.target, plan.sourcePath, plan.sourceSHA256,
-                                 JobStep.planned.rawValue, now, now])
-            return .new
-        }
-    }
-
-    public func record(_ step: JournalStep, job key: String) async throws(JournalError) {
-        try await write { db in
-            let now = Date()
-            guard let jobRow = try Row.fetchOne(db, sql: "SELECT step FROM job WHERE key = ?", arguments: [key]) else {
-                throw JournalError(.unknownJob, "no job \(key.prefix(12)) in the journal")
-            }
-            let jobStep = try Self.step(jobRow["step"])
-            switch step {
-            case let .processed(items):
-                guard jobStep < .attached else { throw JournalError(.invalidTransition, "job \(key.prefix(12)) is already \(jobStep.rawValue)") }
-                try Self.storeProcessed(items, job: key, now: now, db: db)
-            case let .pendingCreated(position, assetID, url, issuedAt, expiresAt, replacing):
-                let item = try Self.item(db, key, position)
-                guard item.step < .markedUploaded else {
-                    throw JournalError(.invalidTransition, "image \(position) of job \(key.prefix(12)) is already uploaded as asset \(item.classyAssetID.map(String.init) ?? "?")")
-                }
-                if let old = item.classyAssetID, old != assetID {
-                    try Self.insertAbandoned(db, assetID: old, job: key, position: position, reason: replacing, at: now)
-                }
+                    """, arguments: [job.plan.sourcePath, job.plan.manifestPath, job.plan.batch, job.plan.payload, job.attempts,
+                                     job.updatedAt, plan.key])
+            case .new:
                 try db.execute(sql: """
-                    UPDATE item SET step = ?, classyAssetID = ?, uploadURL = ?, urlIssuedAt = ?, urlExpiresAt = ?, error = NULL, updatedAt = ?
-                    WHERE jobKey = ? AND position = ?
-                    """, arguments: [JobStep.pendingCreated.rawValue, assetID, url, issuedAt, expiresAt, now, key, position])
-            case let .bytesUploaded(position):
-                let item = try Self.item(db, key, position)
-                guard item.step >= .pendingCreated else {
-                    throw JournalError(.invalidTransition, "image \(position) of job \(key.prefix(12)) has no pending asset to upload to")
-                }
-                if item.step < .bytesUploaded { try Self.setItemStep(db, key, position, .bytesUploaded, now) }
-                // The pre-signed URL (a bearer credential for that key) is kept only while it is needed.
-                try db.execute(sql: "UPDATE item SET uploadURL = NULL WHERE jobKey = ? AND position = ?", arguments: [key, position])
-            case let .markedUploaded(position, at):
-                let item = try Self.item(db, key, position)
-                guard item.classyAssetID != nil, item.step >= .pendingCreated else {
-                    throw JournalError(.invalidTransition, "image \(position) of job \(key.prefix(12)) has no asset to mark uploaded")
-                }
-                if item.step < .markedUploaded {
-                    try db.execute(sql: "UPDATE item SET step = ?, uploadedAt = ?, error = NULL, updatedAt = ? WHERE jobKey = ? AND position = ?",
-                                   arguments: [JobStep.markedUploaded.rawValue, at, now, key, position])
-                }
-            case let .attachIntent(call):
-                try Self.requireAllUploaded(db, key)
-                try db.execute(sql: "UPDATE job SET attachIntent = ?, updatedAt = ? WHERE key = ?", arguments: [call, now, key])
-                return
-            case let .attached(target):
-                try Self.requireAllUploaded(db, key)
-                try db.execute(sql: "UPDATE job SET step = ?, attachedTo = ?, attachIntent = NULL, error = NULL, updatedAt = ? WHERE key = ?",
-                               arguments: [max(jobStep, .attached).rawValue, target, now, key])
-                return
-            case .pendingPossiblyOrphaned:
-                try db.execute(sql: "UPDATE job SET possiblyOrphaned = possiblyOrphaned + 1, updatedAt = ? WHERE key = ?", arguments: [now, key])
-                return
-            case .done:
-                try Self.requireAllUploaded(db, key)
-                try db.execute(sql: "UPDATE item SET step = ?, updatedAt = ? WHERE jobKey = ?", arguments: [JobStep.done.rawValue, now, key])
-                try db.execute(sql: "UPDATE job SET step = ?, error = NULL, doneAt = ?, updatedAt = ? WHERE key = ?",
-                               arguments: [JobStep.done.rawValue, now, now, key])
-                return
-            case let .failed(position, error):
-                try db.execute(sql: "UPDATE job SET error = ?, updatedAt = ? WHERE key = ?", arguments: [error, now, key])
-                if let position {
-                    try db.execute(sql: "UPDATE item SET error = ?, updatedAt = ? WHERE jobKey = ? AND position = ?", arguments: [error, now, key, position])
-                }
-                return
+                    INSERT INTO job (key, manifestPath, role, target, sourcePath, sourceSHA256, batch, payload, step, plannedAt, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [plan.key, plan.manifestPath, plan.role, plan.target, plan.sourcePath, plan.sourceSHA256,
+                                     plan.batch, plan.payload, JobStep.planned.rawValue, job.plannedAt, job.updatedAt])
             }
-            try Self.updateJobStep(db, key, current: jobStep, now: now)
+            return outcome
         }
     }
 
-    public func recordAbandoned(assetID: Int, job key: String, item: Int?, reason: String) async throws(JournalError) {
-        try await write { db in try Self.insertAbandoned(db, assetID: assetID, job: key, position: item, reason: reason, at: Date()) }
+    public func record(_ step: JournalStep, under claim: JobClaim) async throws(JournalError) {
+        try await write { db in
+            try Self.checkFence(db, claim)
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE key = ?", arguments: [claim.jobKey]) else {
+                throw JournalError(.unknownJob, "no job \(claim.jobKey.prefix(12)) in the journal")
+            }
+            let before = try Self.journalJob(row, db)
+            let (after, abandoned) = try JournalRules.apply(step, to: before, now: Date())
+            try Self.store(after, replacing: before, db: db)
+            for asset in abandoned {
+                try Self.insertAbandoned(db, assetID: asset.assetID, job: asset.jobKey, position: asset.position, reason: asset.reason, at: asset.at)
+            }
+        }
     }
 
-    /// Stores a job's images. Processing is deterministic, so a resumed run that
-    /// processes again normally finds the same hashes and keeps every image's progress.
-    /// An image whose bytes changed (a new library version) starts over, abandoning
-    /// its pending asset, unless it is already on the platform, which is kept.
-    static func storeProcessed(_ items: [ProcessedItem], job key: String, now: Date, db: Database) throws {
-        let existing = try Row.fetchAll(db, sql: "SELECT * FROM item WHERE jobKey = ?", arguments: [key]).map(journalItem)
-        let byPosition = Dictionary(existing.map { ($0.position, $0) }, uniquingKeysWith: { a, _ in a })
-        for new in items {
-            if let old = byPosition[new.position] {
-                if old.record.sha256 == new.record.sha256 || old.step >= .markedUploaded { continue }
-                if let id = old.classyAssetID {
-                    try insertAbandoned(db, assetID: id, job: key, position: new.position, reason: "the processed image changed", at: now)
-                }
-                try db.execute(sql: "DELETE FROM item WHERE jobKey = ? AND position = ?", arguments: [key, new.position])
-            }
-            let json = String(decoding: try JSONEncoder().encode(new.record), as: UTF8.self)
+    public func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError) {
+        try await write { db in
+            try Self.checkFence(db, claim)
+            try Self.insertAbandoned(db, assetID: assetID, job: claim.jobKey, position: item, reason: reason, at: Date())
+        }
+    }
+
+    /// Writes what `JournalRules` changed: the job row, and the images that differ.
+    static func store(_ job: JournalJob, replacing old: JournalJob, db: Database) throws {
+        let key = job.plan.key
+        try db.execute(sql: """
+            UPDATE job SET step = ?, error = ?, attempts = ?, attachedTo = ?, attachIntent = ?, possiblyOrphaned = ?,
+                updatedAt = ?, doneAt = ?
+            WHERE key = ?
+            """, arguments: [job.step.rawValue, job.error, job.attempts, job.attachedTo, job.attachIntent, job.possiblyOrphaned,
+                             job.updatedAt, job.doneAt, key])
+        let oldItems = Dictionary(old.items.map { ($0.position, $0) }, uniquingKeysWith: { a, _ in a })
+        let positions = Set(job.items.map(\.position))
+        for gone in old.items where !positions.contains(gone.position) {
+            try db.execute(sql: "DELETE FROM item WHERE jobKey = ? AND position = ?", arguments: [key, gone.position])
+        }
+        for item in job.items where oldItems[item.position] != item {
+            let json = String(decoding: try JSONEncoder().encode(item.record), as: UTF8.self)
             try db.execute(sql: """
-                INSERT INTO item (jobKey, position, record, sha256, size, contentType, type, step, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [key, new.position, json, new.record.sha256, new.record.size, new.record.contentType,
-                                 new.record.type, JobStep.processed.rawValue, now])
+                INSERT OR REPLACE INTO item (jobKey, position, record, sha256, size, contentType, type, step, error,
+                    classyAssetID, uploadURL, urlIssuedAt, urlExpiresAt, uploadedAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key, item.position, json, item.record.sha256, item.record.size, item.record.contentType,
+                                 item.record.type, item.step.rawValue, item.error, item.classyAssetID, item.uploadURL,
+                                 item.urlIssuedAt, item.urlExpiresAt, item.uploadedAt, job.updatedAt])
         }
-        let positions = Set(items.map(\.position))
-        for old in existing where !positions.contains(old.position) && old.step < .markedUploaded {
-            if let id = old.classyAssetID {
-                try insertAbandoned(db, assetID: id, job: key, position: old.position, reason: "the image is no longer produced", at: now)
-            }
-            try db.execute(sql: "DELETE FROM item WHERE jobKey = ? AND position = ?", arguments: [key, old.position])
-        }
-    }
-
-    /// Before attachment a job is as far as its least advanced image.
-    static func updateJobStep(_ db: Database, _ key: String, current: JobStep, now: Date) throws {
-        guard current < .attached else { return }
-        let steps = try String.fetchAll(db, sql: "SELECT step FROM item WHERE jobKey = ?", arguments: [key]).map(step)
-        let step = max(.processed, steps.min() ?? .planned)
-        try db.execute(sql: "UPDATE job SET step = ?, updatedAt = ? WHERE key = ?", arguments: [step.rawValue, now, key])
-    }
-
-    static func requireAllUploaded(_ db: Database, _ key: String) throws {
-        let steps = try String.fetchAll(db, sql: "SELECT step FROM item WHERE jobKey = ?", arguments: [key]).map(step)
-        guard !steps.isEmpty, steps.allSatisfy({ $0 >= .markedUploaded }) else {
-            throw JournalError(.invalidTransition, "job \(key.prefix(12)) has images not marked uploaded yet")
-        }
-    }
-
-    static func item(_ db: Database, _ key: String, _ position: Int) throws -> JournalItem {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM item WHERE jobKey = ? AND position = ?", arguments: [key, position]) else {
-            throw JournalError(.invalidTransition, "job \(key.prefix(12)) has no processed image \(position)")
-        }
-        return try journalItem(row)
-    }
-
-    static func setItemStep(_ db: Database, _ key: String, _ position: Int, _ step: JobStep, _ now: Date) throws {
-        try db.execute(sql: "UPDATE item SET step = ?, error = NULL, updatedAt = ? WHERE jobKey = ? AND position = ?",
-                       arguments: [step.rawValue, now, key, position])
     }
 
     static func insertAbandoned(_ db: Database, assetID: Int, job key: String, position: Int?, reason: String, at: Date) throws {
@@ -435,9 +450,7 @@ public final class SQLiteJournal: JournalStore {
     }
 
     public func status() async throws(JournalError) -> JournalStatus {
-        let lockHeld = RunLock.isHeld(lockPath)
-        let host = RunLock.hostName
-        return try await read { db in
+        try await read { db in
             func counts(_ table: String) throws -> [String: Int] {
                 var result: [String: Int] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT CASE WHEN error IS NULL THEN step ELSE 'failed' END AS state, COUNT(*) AS n FROM \(table) GROUP BY state") {
@@ -450,16 +463,22 @@ public final class SQLiteJournal: JournalStore {
                 JournalStatus.Failure(jobKey: row["key"], role: row["role"], target: row["target"], sourcePath: row["sourcePath"],
                                       error: row["error"], at: row["updatedAt"])
             }
-            var active = try Self.activeRunRow(db)
-            // A recorded run on this host without the lock was killed: not active.
-            if let run = active, run.host == host, !lockHeld { active = nil }
-            let lastEnd = try String.fetchOne(db, sql: "SELECT endReason FROM run WHERE endedAt IS NOT NULL ORDER BY id DESC LIMIT 1")
+            // A recorded run that is dead (killed, no heartbeat) is not active, ended or not.
+            let now = Date()
+            var active: [RunInfo] = []
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM run WHERE endedAt IS NULL ORDER BY id") {
+                var info = Self.runInfo(row)
+                guard self.isAlive(info, now: now) else { continue }
+                info.claimedJobs = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE claimedBy = ?", arguments: [info.runID]) ?? 0
+                active.append(info)
+            }
+            let lastEnd = try String.fetchOne(db, sql: "SELECT endReason FROM run WHERE endedAt IS NOT NULL ORDER BY endedAt DESC, id DESC LIMIT 1")
             let incomplete = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE step != ?", arguments: [JobStep.done.rawValue]) ?? 0
             return JournalStatus(
                 jobCounts: jobCounts, itemCounts: try counts("item"), failures: failures,
                 lastSuccessfulUpload: try Date.fetchOne(db, sql: "SELECT MAX(uploadedAt) FROM item"),
-                activeRun: active,
-                paused: active == nil && lastEnd == RunEnd.paused.rawValue && incomplete > 0,
+                activeRuns: active,
+                paused: active.isEmpty && lastEnd == RunEnd.paused.rawValue && incomplete > 0,
                 abandonedCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM abandonedAsset") ?? 0,
                 possiblyOrphanedCount: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(possiblyOrphaned), 0) FROM job") ?? 0)
         }
@@ -477,10 +496,10 @@ public final class SQLiteJournal: JournalStore {
         let items = try Row.fetchAll(db, sql: "SELECT * FROM item WHERE jobKey = ? ORDER BY position", arguments: [key]).map(journalItem)
         return JournalJob(
             plan: JobPlan(key: key, manifestPath: row["manifestPath"], role: row["role"], target: row["target"],
-                          sourcePath: row["sourcePath"], sourceSHA256: row["sourceSHA256"]),
+                          sourcePath: row["sourcePath"], sourceSHA256: row["sourceSHA256"], batch: row["batch"], payload: row["payload"]),
             step: try step(row["step"]), error: row["error"], attempts: row["attempts"], attachedTo: row["attachedTo"],
             attachIntent: row["attachIntent"], possiblyOrphaned: row["possiblyOrphaned"] ?? 0,
-            plannedAt: row["plannedAt"], updatedAt: row["updatedAt"], items: items)
+            plannedAt: row["plannedAt"], updatedAt: row["updatedAt"], doneAt: row["doneAt"], items: items)
     }
 
     static func journalItem(_ row: Row) throws -> JournalItem {

@@ -25,12 +25,12 @@ public struct APITarget: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// As stored: one row per field.
-    var fields: [(String, String)] {
+    public var fields: [(String, String)] {
         [("endpoint", endpoint), ("clientID", clientID), ("memberID", memberID.map(String.init) ?? ""),
          ("organizationID", organizationID.map(String.init) ?? "")]
     }
 
-    init?(fields: [String: String]) {
+    public init?(fields: [String: String]) {
         guard let endpoint = fields["endpoint"], let clientID = fields["clientID"] else { return nil }
         self.init(endpoint: endpoint, clientID: clientID, memberID: fields["memberID"].flatMap { Int($0) },
                   organizationID: fields["organizationID"].flatMap { Int($0) })

@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
 import XCTest
-@testable import AssetPipeline
+
 @testable import AssetProcessing
 
 final class LocalProcessorTests: XCTestCase {

@@ -1,0 +1,107 @@
+// Job records carry asset records; callers of the store see them.
+@_exported import AssetProcessing
+import Foundation
+
+/// Where jobs and every step of them are kept, so work can stop at any moment
+/// (Ctrl-C, kill -9, a crash, a lost machine) and continue where it stood.
+///
+/// The port between the batch engine and its storage: SQLite (`SQLiteJournal`,
+/// one machine), PostgreSQL (a queue shared by several machines), and
+/// `InMemoryJobStore` for tests. Every method can be implemented from another
+/// module with the public value types here; `JobStoreContract` is the test
+/// suite every implementation must pass.
+///
+/// ## Workers, claims and fences
+/// - A worker registers with `beginRun` and keeps its `RunLease` alive with
+///   `heartbeat`. A store decides a run is dead when its heartbeat is older than
+///   the store's lease duration (or sooner, when it can tell: a local process
+///   whose lock is gone).
+/// - A worker works on a job only under a `JobClaim`. A job has at most one live
+///   claim; claiming it again after its holder died gives a new, larger `fence`.
+/// - Every write names its claim, and the store refuses (`.fenced`) a write
+///   whose fence is no longer the job's: a worker that was paused or cut off
+///   past its lease can never write over the job's new owner.
+public protocol JobStore: Sendable {
+    // MARK: Workers
+
+    /// Registers a worker. Runs found dead are ended, their claims released, and
+    /// listed in `RunLease.tookOver`.
+    func beginRun() async throws(JournalError) -> RunLease
+    /// Proves the run is alive and renews its claims; `.leaseLost` once the store has declared it dead.
+    func heartbeat(_ lease: RunLease) async throws(JournalError)
+    /// Ends the run and releases its claims; `.paused` makes `status` report a paused journal.
+    func endRun(_ lease: RunLease, as end: RunEnd) async throws(JournalError)
+
+    // MARK: Target
+
+    /// Binds the store to the API it records uploads to: the first call records
+    /// `target`, later ones must name the same, or fail with `.targetMismatch`
+    /// naming both (ids in one API mean nothing in another).
+    func bind(to target: APITarget) async throws(JournalError)
+    func boundTarget() async throws(JournalError) -> APITarget?
+
+    // MARK: Jobs
+
+    /// Registers a job. Idempotent: a known key keeps its progress; a failed one
+    /// has its error cleared so it is tried again.
+    func plan(_ plan: JobPlan) async throws(JournalError) -> PlanOutcome
+    /// Claims those of `keys` that are not done and not held by another live run,
+    /// in the order given.
+    func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim]
+    /// Claims up to `limit` jobs that are not done, not failed and not held by a
+    /// live run, oldest first (a queue worker's way to take work).
+    func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim]
+    /// Gives a claim up (the job is done, failed, or left for another worker).
+    func release(_ claim: JobClaim) async throws(JournalError)
+    /// Records one transition of the claimed job, in one transaction, if the claim is still the job's.
+    func record(_ step: JournalStep, under claim: JobClaim) async throws(JournalError)
+    /// Records a pending asset given up on, outside of a replacement.
+    func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError)
+
+    // MARK: Reading
+
+    func job(key: String) async throws(JournalError) -> JournalJob?
+    /// Jobs not done yet (failed ones included), oldest first, with their items.
+    func incompleteJobs() async throws(JournalError) -> [JournalJob]
+    func status() async throws(JournalError) -> JournalStatus
+    /// Every image of every job, for `verify`.
+    func allAssets() async throws(JournalError) -> [JournalItem]
+    func abandonedAssets() async throws(JournalError) -> [AbandonedAsset]
+}
+
+/// The name the batch engine used before the port had several implementations.
+public typealias JournalStore = JobStore
+
+/// A worker's registration with a store. Opaque to the engine: only the store
+/// that made it reads its fields.
+public struct RunLease: Sendable, Hashable {
+    public var runID: Int64
+    public var pid: Int32
+    public var host: String
+    public var startedAt: Date
+    /// Runs found dead when this one began; their claims were released.
+    public var tookOver: [RunInfo]
+
+    public init(runID: Int64, pid: Int32, host: String, startedAt: Date, tookOver: [RunInfo] = []) {
+        self.runID = runID
+        self.pid = pid
+        self.host = host
+        self.startedAt = startedAt
+        self.tookOver = tookOver
+    }
+}
+
+/// A run's hold on one job. Every write to the job names it.
+public struct JobClaim: Sendable, Hashable {
+    public var jobKey: String
+    public var runID: Int64
+    /// Grows with every claim of the job; a write whose fence is not the job's
+    /// current one is refused with `.fenced`.
+    public var fence: Int64
+
+    public init(jobKey: String, runID: Int64, fence: Int64) {
+        self.jobKey = jobKey
+        self.runID = runID
+        self.fence = fence
+    }
+}
