@@ -147,6 +147,23 @@ final class PlanPageBrowserTests: XCTestCase {
         print("status page screenshot: \(Self.artifacts.appendingPathComponent("status-page.png").path)")
     }
 
+    /// Not a browser test: `plan`'s exit status when an upload would refuse, through the CLI's one mapping.
+    func testAPlanOverACampaignsECardLimitExitsWithTheUploadsRefusal() throws {
+        let state = folder.appendingPathComponent("state").path
+        let images = Self.projectRoot.appendingPathComponent("TestImages").path
+        func ecards(_ orders: ClosedRange<Int>) -> String {
+            "jobs:\n" + orders.map { "  - role: ecard\n    source: \(images)/social-ladybird.jpg\n    campaign: 1001\n    order: \($0)\n" }.joined()
+        }
+        let three = folder.appendingPathComponent("three.yml"), two = folder.appendingPathComponent("two-more.yml")
+        try ecards(1 ... 3).write(to: three, atomically: true, encoding: .utf8)
+        try ecards(4 ... 5).write(to: two, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try runWorker(["upload", three.path, "--sandbox", "--state-dir", state, "--json"]).0, 0)
+        let (status, lines) = try runWorker(["plan", two.path, "--sandbox", "--state-dir", state, "--json"])
+        XCTAssertEqual(status, 65, "an upload would refuse: 3 existing + 2 new eCards")
+        XCTAssertTrue(lines.contains("\"existing\":3") && lines.contains("\"total\":5"), lines)
+        XCTAssertEqual(try runWorker(["upload", two.path, "--sandbox", "--state-dir", state]).0, 65, "and the upload does refuse")
+    }
+
     func testTextFromAManifestIsShownAsTextNotRunAsMarkup() throws {
         let chromium = try HeadlessChromium.find()
         let hostile = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\"><script>document.body.setAttribute('data-pwned','2')</script>"
