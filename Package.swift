@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AssetJobs", targets: ["AssetJobs"]),
         .library(name: "AssetJournalSQLite", targets: ["AssetJournalSQLite"]),
         .library(name: "AssetPipeline", targets: ["AssetPipeline"]),
+        .library(name: "AssetReport", targets: ["AssetReport"]),
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "ClassyAPI", targets: ["ClassyAPI"]),
         .library(name: "ClassySandbox", targets: ["ClassySandbox"]),
@@ -83,6 +84,9 @@ let package = Package(
 
         // The contract every JobStore passes, as XCTest cases to subclass (test support only).
         .target(name: "JobStoreContract", dependencies: ["AssetJobs"], path: "Tests/JobStoreContract"),
+        // The preview / report page (`plan --html`, `status --html`): a value model
+        // rendered as one self-contained HTML page; images only, no network code.
+        .target(name: "AssetReport", dependencies: ["AssetProcessing", "Imaging"]),
 
         // The Classy API 2.0 client and the asset upload flow, on AsyncHTTPClient.
         .target(
@@ -139,6 +143,7 @@ let package = Package(
                 "Imaging",
                 "AssetPipeline",
                 "AssetJournalSQLite",
+                "AssetReport",
                 "ClassyAPI",
                 "ClassySandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -160,6 +165,11 @@ let package = Package(
         .testTarget(name: "AssetJournalSQLiteTests", dependencies: ["AssetJournalSQLite", "JobStoreContract"]),
         .testTarget(name: "AssetProcessingTests", dependencies: ["AssetProcessing", "Imaging"]),
         .testTarget(name: "ClassyVocabularyTests", dependencies: ["ClassyVocabulary"]),
+        // The page in a real browser (headless Chromium), and its rendering.
+        .testTarget(
+            name: "AssetReportTests",
+            dependencies: ["AssetReport", "AssetProcessing", "Imaging"]
+        ),
         .testTarget(
             name: "ClassyTests",
             dependencies: [

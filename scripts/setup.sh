@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages AssetWorker needs, only when they are missing.
 # Idempotent; works as root or through sudo. Usage: bash scripts/setup.sh
+#   --browser: only Debian's chromium, for the browser tests of the preview page
+#   (scripts/test.sh asks for it; scripts/run.sh never does).
 set -euo pipefail
 
+if [ "${1:-}" = "--browser" ]; then
+    packages=(chromium)
+else
 packages=(
     pkg-config
     libpng-dev      # PNG codec
@@ -15,6 +20,7 @@ packages=(
     colord-data icc-profiles-free  # profiles scripts/make-colour-testset.sh builds TestImages/colour from
     python3 python3-venv curl  # moto_server (S3) for the upload tests: started by scripts/start-moto.sh
 )
+fi
 
 missing=()
 for package in "${packages[@]}"; do

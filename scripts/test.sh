@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+# Headless Chromium for the preview page's browser tests (a missing browser fails them under CI=true).
+bash scripts/setup.sh --browser || echo "warning: chromium could not be installed; the browser tests will skip (or fail in CI)" >&2
 
 log=$(mktemp /tmp/asset-worker-test.XXXXXX)
 # moto_server (a real S3 implementation) for the upload tests: started here,

@@ -52,6 +52,8 @@ public enum AssetID: Sendable, Hashable, Codable, CustomStringConvertible {
 /// exists only on disk so far.
 public enum AssetState: String, Sendable, Codable, CaseIterable {
     case local
+    /// What `asset-worker plan` prints: the record an upload would create (nothing is sent).
+    case planned
     case pending
     case uploaded
     case processed

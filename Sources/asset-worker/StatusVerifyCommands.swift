@@ -16,6 +16,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print the status as one JSON object.")
     var json = false
 
+    @Option(help: ArgumentHelp("Also write the journal's jobs as one self-contained page (records, ids, failures; CDN URLs when the API is configured).", valueName: "FILE"))
+    var html: String?
+
     struct Report: Encodable {
         var jobs: [String: Int]
         var images: [String: Int]
@@ -57,6 +60,14 @@ struct StatusCommand: AsyncParsableCommand {
             failures: status.failures.map {
                 Report.Failure(role: $0.role, target: $0.target, source: $0.sourcePath, error: $0.error, at: ClassyDate.format($0.at))
             })
+        if let html {
+            do {
+                try await StatusPage.write(workspace, to: html)
+            } catch let failure as CLIFailure {
+                StandardError.print("asset-worker status: \(failure.message)")
+                throw ExitCode(failure.status)
+            }
+        }
         if json {
             JSONLine.print(report)
             return

@@ -445,16 +445,14 @@ public struct BatchRunner: Sendable {
     /// Local processing with the job's own output format, on the processing
     /// pool; the source must still be the file the manifest was validated against.
     func process(_ job: Job, on pool: NIOThreadPool, summary: SummaryBox) async throws(JobFailure) -> ProcessedAsset {
-        var processor = options.processor
-        processor.outputFormat = job.outputFormat
-        if processor.processing.threads == nil, options.processingThreads > 1 { processor.processing.threads = 1 }
+        let processor = JobProcessing.processor(for: job, base: options.processor, concurrentSources: options.processingThreads)
         let outcome: Result<ProcessedAsset, ImagingError>
         do {
             let (result, cpuSeconds) = try await pool.runIfActive { [processor] in
                 ProcessingThread.yieldToNetwork()
                 let start = ProcessingThread.cpuSeconds()
                 let result = Result { () throws(ImagingError) -> ProcessedAsset in
-                    try processor.processSynchronously(file: job.source, actions: job.actions)
+                    try JobProcessing.run(job, with: processor)
                 }
                 return (result, ProcessingThread.cpuSeconds() - start)
             }
@@ -470,7 +468,7 @@ public struct BatchRunner: Sendable {
         } catch {
             throw JobFailure(item: 0, message: "processing \(job.source): \(error)", badData: true, imagingError: error)
         }
-        guard processed.parent.sha256 == job.sourceSHA256 else {
+        guard JobProcessing.sourceUnchanged(processed, for: job) else {
             throw JobFailure(item: 0, message: "\(job.source) changed after the manifest was checked; run again to re-plan it", badData: true)
         }
         return processed
