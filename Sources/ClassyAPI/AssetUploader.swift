@@ -204,7 +204,7 @@ extension ClassyClient {
     private func verify(_ record: Asset, marked: Asset, size: Int, contentType: ImageContentType) throws(ClassyAPIError) {
         let label = "GET /2.0/assets/\(record.id)"
         var problems: [String] = []
-        if record.state != "uploaded" { problems.append("state is \(record.state), expected uploaded") }
+        if record.state != AssetLifecycleState.uploaded.rawValue { problems.append("state is \(record.state), expected \(AssetLifecycleState.uploaded.rawValue)") }
         if record.size != size { problems.append("size is \(record.size.map(String.init) ?? "null"), expected \(size)") }
         if record.contentType?.lowercased() != contentType.rawValue { problems.append("content_type is \(record.contentType ?? "null"), expected \(contentType.rawValue)") }
         guard problems.isEmpty else {

@@ -54,13 +54,6 @@ public struct PresignedAsset: Sendable, Hashable, Decodable, CustomStringConvert
     public var description: String { "PresignedAsset(id: \(id), url: \(redactedURL(presignedPutURL)))" }
 }
 
-/// The image types Classy accepts, with their exact MIME types.
-public enum ImageContentType: String, Sendable, CaseIterable, Hashable {
-    case png = "image/png"
-    case jpeg = "image/jpeg"
-    case gif = "image/gif"
-}
-
 /// `POST /2.0/assets/{id}/process` actions: the vocabulary's `ProcessAction`
 /// (one definition for the client, the sandbox and local processing).
 public typealias AssetProcessAction = ProcessAction

@@ -77,7 +77,7 @@ struct APIHandlers {
         let id = await state.nextID()
         let ext = body.contentType.flatMap { ImageFormat(mimeType: $0)?.fileExtension }.map { "." + $0 } ?? ""
         let key = "assets/\(id)-\(randomToken(6))\(ext)"
-        let asset = SandboxAsset(id: id, parentID: nil, createdBy: body.memberId, state: "pending", contentType: nil,
+        let asset = SandboxAsset(id: id, parentID: nil, createdBy: body.memberId, state: AssetLifecycleState.pending.rawValue, contentType: nil,
                                  signedContentType: body.contentType, size: nil, createdAt: await state.now, type: nil, objectKey: key)
         try await state.put(asset)
         let url = await store.presignPut(key: key, contentType: body.contentType, expired: await state.takeExpiredPresign())
@@ -89,14 +89,14 @@ struct APIHandlers {
     private func updateAsset(_ id: Int, _ request: Request) async throws -> Response {
         var asset = try await existingAsset(id)
         let body = try await decodeBody(UpdateAssetBody.self, from: request)
-        guard body.state == "uploaded" else {
+        guard body.state == AssetLifecycleState.uploaded.rawValue else {
             throw SandboxHTTPError(status: 400, message: "Invalid state: only 'uploaded' can be set")
         }
         guard let object = try await store.head(asset.objectKey) else {
             throw SandboxHTTPError(status: 400, message: "The asset has not been uploaded yet")
         }
-        if asset.state == "pending" {
-            asset.state = "uploaded"
+        if asset.state == AssetLifecycleState.pending.rawValue {
+            asset.state = AssetLifecycleState.uploaded.rawValue
             asset.uploadedTransitions += 1
         }
         asset.contentType = object.contentType
@@ -121,7 +121,7 @@ struct APIHandlers {
         } catch {
             throw SandboxHTTPError(status: 400, message: error.message)
         }
-        guard parent.state == "uploaded" else {
+        guard parent.state == AssetLifecycleState.uploaded.rawValue else {
             throw SandboxHTTPError(status: 400, message: "Asset must be in an 'uploaded' state to be processed")
         }
         guard let bytes = try await store.bytes(parent.objectKey) else {
@@ -145,7 +145,7 @@ struct APIHandlers {
             let childID = await state.nextID()
             let key = "assets/\(childID)-\(randomToken(6)).\(info.format.fileExtension)"
             try await store.put(key, bytes: output.bytes, contentType: info.format.mimeType)
-            let child = SandboxAsset(id: childID, parentID: parent.id, createdBy: parent.createdBy, state: "processed",
+            let child = SandboxAsset(id: childID, parentID: parent.id, createdBy: parent.createdBy, state: AssetLifecycleState.processed.rawValue,
                                      contentType: info.format.mimeType, signedContentType: nil, size: output.bytes.count,
                                      createdAt: await state.now, type: output.type, objectKey: key)
             try await state.put(child)
@@ -401,7 +401,7 @@ struct APIHandlers {
 
     /// An asset another object may point at: it must exist and be past `pending` (400 otherwise).
     private func uploadedAsset(_ id: Int, field: String) async throws -> SandboxAsset {
-        guard let asset = await state.asset(id), asset.state != "pending" else {
+        guard let asset = await state.asset(id), asset.state != AssetLifecycleState.pending.rawValue else {
             throw SandboxHTTPError(status: 400, message: "\(field) \(id) is not an uploaded asset")
         }
         return asset

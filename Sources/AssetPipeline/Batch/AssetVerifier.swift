@@ -40,7 +40,7 @@ public struct AssetVerifier: Sendable {
             }
             do {
                 let asset = try await client.asset(id)
-                if asset.state != "uploaded", asset.state != "processed" { report("state is \(asset.state), expected uploaded") }
+                if AssetLifecycleState(rawValue: asset.state)?.isOnPlatform != true { report("state is \(asset.state), expected uploaded") }
                 if asset.size != item.record.size {
                     report("size is \(asset.size.map(String.init) ?? "null"), the worker sent \(item.record.size)")
                 }
