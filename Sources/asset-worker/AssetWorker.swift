@@ -7,7 +7,7 @@ struct AssetWorker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "asset-worker",
         abstract: "Process images locally (PNG, JPEG, GIF) and upload them through the Classy API 2.0 asset flow.",
-        subcommands: [UploadCommand.self, PlanCommand.self, ResumeCommand.self, StatusCommand.self, VerifyCommand.self, ProcessCommand.self, CompareCommand.self, ProbeCommand.self, BenchCommand.self, SandboxCommand.self]
+        subcommands: [UploadCommand.self, PlanCommand.self, EnqueueCommand.self, WorkCommand.self, ResumeCommand.self, StatusCommand.self, VerifyCommand.self, ProcessCommand.self, CompareCommand.self, ProbeCommand.self, BenchCommand.self, SandboxCommand.self]
     )
 }
 

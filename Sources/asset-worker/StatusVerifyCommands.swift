@@ -16,6 +16,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print the status as one JSON object.")
     var json = false
 
+    @Option(help: ArgumentHelp("Show a shared queue (postgres://...) instead of the local journal: its jobs, failures and live workers.", valueName: "URL"))
+    var queue: String?
+
     @Option(help: ArgumentHelp("Also write the journal's jobs as one self-contained page (records, ids, failures; CDN URLs when the API is configured).", valueName: "FILE"))
     var html: String?
 
@@ -24,11 +27,20 @@ struct StatusCommand: AsyncParsableCommand {
         var images: [String: Int]
         var lastSuccessfulUpload: String?
         var activeRun: String?
+        /// Every live run (worker) with the jobs it holds.
+        var workers: [Worker]
         var paused: Bool
         var abandonedPendingAssets: Int
         /// Pending assets the API may have created without an answer (cannot be listed).
         var possiblyOrphanedPendingAssets: Int
         var failures: [Failure]
+
+        struct Worker: Encodable {
+            var pid: Int32
+            var host: String
+            var since: String
+            var claimedJobs: Int
+        }
 
         struct Failure: Encodable {
             var role: String
@@ -40,21 +52,36 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: workspace.journalPath) else {
-            print("No journal at \(workspace.journalPath): nothing has been uploaded from here yet.")
-            return
-        }
         let status: JournalStatus
-        do {
-            status = try await SQLiteJournal(path: workspace.journalPath).status()
-        } catch {
-            StandardError.print("asset-worker status: \(error)")
-            throw ExitCode(ExitStatus.ioError)
+        var where_ = workspace.journalPath
+        if let queue {
+            let opened = try await QueueSession.open(url: queue, command: "status")
+            where_ = opened.description
+            do {
+                status = try await opened.store.status()
+            } catch {
+                await opened.close()
+                StandardError.print("asset-worker status: \(error)")
+                throw ExitCode(ExitStatus.ioError)
+            }
+            await opened.close()
+        } else {
+            guard FileManager.default.fileExists(atPath: workspace.journalPath) else {
+                print("No journal at \(workspace.journalPath): nothing has been uploaded from here yet.")
+                return
+            }
+            do {
+                status = try await SQLiteJournal(path: workspace.journalPath).status()
+            } catch {
+                StandardError.print("asset-worker status: \(error)")
+                throw ExitCode(ExitStatus.ioError)
+            }
         }
         let report = Report(
             jobs: status.jobCounts, images: status.itemCounts,
             lastSuccessfulUpload: status.lastSuccessfulUpload.map(ClassyDate.format),
             activeRun: status.activeRun.map { "pid \($0.pid) on \($0.host) since \(ClassyDate.format($0.startedAt))" },
+            workers: status.activeRuns.map { .init(pid: $0.pid, host: $0.host, since: ClassyDate.format($0.startedAt), claimedJobs: $0.claimedJobs) },
             paused: status.paused, abandonedPendingAssets: status.abandonedCount,
             possiblyOrphanedPendingAssets: status.possiblyOrphanedCount,
             failures: status.failures.map {
@@ -72,8 +99,11 @@ struct StatusCommand: AsyncParsableCommand {
             JSONLine.print(report)
             return
         }
-        print("Journal: \(workspace.journalPath)")
+        print("Journal: \(where_)")
         print("Run: " + (report.activeRun.map { "active (\($0))" } ?? (status.paused ? "paused; run upload again (or resume) to continue" : "none active")))
+        if report.workers.count > 1 || queue != nil {
+            for worker in report.workers { print("Worker: pid \(worker.pid) on \(worker.host) since \(worker.since), \(worker.claimedJobs) job(s) claimed") }
+        }
         print("Jobs: " + status.jobCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         print("Images: " + status.itemCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         print("Last successful upload: \(report.lastSuccessfulUpload ?? "never")")
@@ -98,18 +128,28 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Print each problem as a JSON line.")
     var json = false
 
+    @Option(help: ArgumentHelp("Verify a shared queue (postgres://...) instead of the local journal.", valueName: "URL"))
+    var queue: String?
+
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: workspace.journalPath) else {
-            print("No journal at \(workspace.journalPath): nothing to verify.")
-            return
+        let journal: any JobStore
+        var opened: OpenedQueue?
+        if let queue {
+            opened = try await QueueSession.open(url: queue, command: "verify")
+            journal = opened!.store
+        } else {
+            guard FileManager.default.fileExists(atPath: workspace.journalPath) else {
+                print("No journal at \(workspace.journalPath): nothing to verify.")
+                return
+            }
+            do {
+                journal = try SQLiteJournal(path: workspace.journalPath)
+            } catch {
+                StandardError.print("asset-worker verify: \(error)")
+                throw ExitCode(ExitStatus.ioError)
+            }
         }
-        let journal: SQLiteJournal
-        do {
-            journal = try SQLiteJournal(path: workspace.journalPath)
-        } catch {
-            StandardError.print("asset-worker verify: \(error)")
-            throw ExitCode(ExitStatus.ioError)
-        }
+        defer { if let opened { Task { await opened.close() } } }
         let connection: Connection
         do {
             connection = try await Workspace.connect(workspace, needsMember: false)

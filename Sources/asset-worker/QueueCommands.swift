@@ -1,0 +1,185 @@
+import ArgumentParser
+import AssetPipeline
+import ClassyAPI
+import Dispatch
+import Foundation
+
+/// The shared queue a command works on (`--queue postgres://...`).
+struct QueueOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The shared queue: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.", valueName: "URL"))
+    var queue: String
+
+    @Option(help: ArgumentHelp("A worker that has not renewed its claims for this long is taken for dead, and its jobs are given to others.", valueName: "SECONDS"))
+    var lease: Int = 30
+}
+
+/// `asset-worker enqueue MANIFEST --queue URL`: validate, store the sources, create the jobs.
+struct EnqueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract: "Validate a manifest and put its jobs, with their sources, into a shared queue; prints the batch id.",
+        discussion: """
+        Idempotent: enqueueing the same manifest again adds nothing. The eCard limits are checked against the API first, \
+        so credentials (or --sandbox) are needed. Exit status: 0 done, 64 usage, 65 invalid manifest or over the eCard \
+        limit, 69 API or queue unreachable, 74 the queue refused a write.
+        """
+    )
+
+    @Argument(help: "A manifest (.yml, .yaml, .json).")
+    var manifest: String
+
+    @OptionGroup var queueOptions: QueueOptions
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let loaded: Manifest
+        do throws(ManifestError) {
+            loaded = try Manifest.load(path: manifest)
+        } catch {
+            StandardError.print("asset-worker enqueue: \(error)\nNothing was enqueued.")
+            throw ExitCode(ExitStatus.dataError)
+        }
+        let connection = try await QueueSession.connect(workspace, for: loaded, command: "enqueue")
+        let queue = try await QueueSession.open(queueOptions, command: "enqueue", connection: connection)
+        let runner = BatchRunner(manifest: loaded, journal: queue.store, client: connection.client,
+                                 options: BatchOptions(manifestPath: URL(fileURLWithPath: manifest).path, target: connection.target))
+        let result: Result<EnqueueSummary, BatchError>
+        do throws(BatchError) {
+            result = .success(try await runner.enqueue(sources: queue.sources))
+        } catch {
+            result = .failure(error)
+        }
+        await queue.close()
+        await connection.close()
+        switch result {
+        case let .failure(error):
+            StandardError.print("asset-worker enqueue: \(error.message)")
+            throw ExitCode(ExitStatus.of(error))
+        case let .success(summary):
+            if json {
+                JSONLine.print(summary)
+            } else {
+                print(summary.batch)
+                StandardError.print("asset-worker enqueue: batch \(summary.batch): \(summary.added) job(s) added, \(summary.alreadyQueued) already queued, \(summary.alreadyDone) already done; \(summary.sources) source(s) stored")
+            }
+        }
+    }
+}
+
+extension EnqueueSummary: Encodable {
+    enum CodingKeys: String, CodingKey { case batch, added, alreadyQueued = "already_queued", alreadyDone = "already_done", sources }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(added, forKey: .added)
+        try c.encode(alreadyQueued, forKey: .alreadyQueued)
+        try c.encode(alreadyDone, forKey: .alreadyDone)
+        try c.encode(sources, forKey: .sources)
+    }
+}
+
+/// `asset-worker work --queue URL`: take jobs from the queue until it is empty (or, with --follow, until SIGTERM).
+struct WorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "work",
+        abstract: "Work on a shared queue: claim jobs, process and upload them, on any number of machines at once.",
+        discussion: """
+        Without --follow the worker stops when every job of the queue is done or failed (it waits while other workers \
+        hold unfinished jobs, since one may die). SIGTERM or SIGINT drains: the jobs in hand stop at a journaled point \
+        and are released, exit 0. Exit status: 0 done or drained, 64 usage, 65/69 jobs failed (as upload), 74 the queue \
+        cannot be written.
+        """
+    )
+
+    @OptionGroup var queueOptions: QueueOptions
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Option(help: "Jobs in flight at once in this worker.")
+    var jobs: Int = 8
+
+    @Flag(help: "Keep waiting for new jobs until SIGTERM or SIGINT.")
+    var follow = false
+
+    @Flag(help: "Print every uploaded record as a JSON line.")
+    var json = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() async throws {
+        let connection = try await QueueSession.connect(workspace, for: Manifest(path: nil, jobs: []), command: "work")
+        let queue = try await QueueSession.open(queueOptions, command: "work", connection: connection)
+        let runner = BatchRunner(manifest: Manifest(path: nil, jobs: []), journal: queue.store, client: connection.client,
+                                 options: BatchOptions(jobsInFlight: jobs, target: connection.target))
+        let progress = ProgressReporter(total: 0, json: json)
+        let cache = workspace.stateDir + "/sources"
+        let follow = follow
+        let task = Task { () throws(BatchError) -> BatchSummary in
+            try await runner.work(sources: queue.sources, cacheDirectory: cache, follow: follow) { progress.report($0) }
+        }
+        // SIGTERM / SIGINT: drain (the jobs in hand stop at a journaled point; the run ends and releases them).
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler {
+                StandardError.print("asset-worker work: draining (finishing the journal)...")
+                task.cancel()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
+        let result = await task.result
+        await queue.close()
+        await connection.close()
+        switch result {
+        case let .failure(anyError):
+            let error = anyError as? BatchError ?? BatchError(.service, "\(anyError)")
+            StandardError.print("asset-worker work: \(error.message)")
+            throw ExitCode(ExitStatus.of(error))
+        case let .success(summary):
+            if !json { progress.finish(summary) }
+            if summary.paused { StandardError.print("asset-worker work: drained; the jobs left stay in the queue for other workers") }
+            if let status = ExitStatus.of(summary) { throw ExitCode(status) }
+        }
+    }
+}
+
+/// What the queue commands share: the API connection and the opened queue.
+enum QueueSession {
+    static func connect(_ workspace: WorkspaceOptions, for manifest: Manifest, command: String) async throws -> Connection {
+        let campaigns = Set(manifest.jobs.compactMap { job -> Int? in
+            switch job.role {
+            case let .logo(campaign), let .ecard(campaign, _, _), let .social(.campaign(campaign)): campaign
+            default: nil
+            }
+        })
+        do {
+            let connection = try await Workspace.connect(workspace, campaigns: campaigns.sorted())
+            StandardError.print("asset-worker \(command): \(connection.description)")
+            return connection
+        } catch let failure as CLIFailure {
+            StandardError.print("asset-worker \(command): \(failure.message)")
+            throw ExitCode(failure.status)
+        }
+    }
+
+    static func open(_ options: QueueOptions, command: String, connection: Connection? = nil) async throws -> OpenedQueue {
+        try await open(url: options.queue, lease: options.lease, command: command, connection: connection)
+    }
+
+    static func open(url: String, lease: Int = 30, command: String, connection: Connection? = nil) async throws -> OpenedQueue {
+        do {
+            return try await OpenedQueue.open(url: url, leaseSeconds: lease)
+        } catch let failure as CLIFailure {
+            await connection?.close()
+            StandardError.print("asset-worker \(command): \(failure.message)")
+            throw ExitCode(failure.status)
+        }
+    }
+}
