@@ -17,7 +17,7 @@ struct UploadCommand: AsyncParsableCommand {
         command again continues where it stopped; jobs already done are not uploaded again. Without Classy \
         credentials (CLASSY_CLIENT_ID, CLASSY_CLIENT_SECRET, ...) the upload goes to a local sandbox.
         Exit status: 0 done, 64 usage, 65 invalid manifest or refused data, 69 a job failed against the service, \
-        75 paused or another run holds the journal.
+        75 paused (another run on the same journal shares its jobs: each job is claimed by one run).
         """
     )
 
