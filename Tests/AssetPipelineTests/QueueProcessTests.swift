@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ClassyAPI
+import ClassySandbox
+import Foundation
+import XCTest
+
+/// The PostgreSQL queue end to end, as an operator runs it: `enqueue` once,
+/// three `work` processes on one queue against the sandbox, one of them killed
+/// and one stopped past its lease in the second test. Exactly once is checked
+/// on the sandbox's side (every image uploaded once, every eCard once).
+final class QueueProcessTests: XCTestCase {
+    var sandbox: RunningSandbox!
+    var root: URL!
+    var queueURL: String!
+
+    static let campaigns = 2000 ..< 2030
+    static let assetJobs = 120
+
+    override func setUp() async throws {
+        guard let admin = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                XCTFail("DATABASE_URL is not set: scripts/test.sh starts PostgreSQL for these tests")
+            }
+            throw XCTSkip("DATABASE_URL is not set (scripts/test.sh starts a throwaway PostgreSQL)")
+        }
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("queue-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // A database of its own per test.
+        let name = "aw_queue_\(UUID().uuidString.prefix(8).lowercased())"
+        let created = try Self.run(URL(fileURLWithPath: "/usr/bin/psql"), [admin, "-q", "-c", "CREATE DATABASE \(name)"], [:])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        var components = URLComponents(string: admin)!
+        components.path = "/" + name
+        queueURL = components.string!
+        sandbox = try await ClassySandbox.start()
+        for campaign in Self.campaigns { try await sandbox.addCampaign(SandboxCampaign(id: campaign, name: "Campaign \(campaign)")) }
+    }
+
+    override func tearDown() async throws {
+        await sandbox?.stop()
+        if let root { try? FileManager.default.removeItem(at: root) }
+    }
+
+    static func run(_ binary: URL, _ arguments: [String], _ environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if !environment.isEmpty { process.environment = environment }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// 150 jobs: an eCard for each of 30 campaigns, and 120 assets (one small PNG scaled to 120 widths).
+    func writeManifest() throws -> String {
+        let images = WorkerProcess.projectRoot.appendingPathComponent("TestImages").path
+        var lines = ["jobs:"]
+        for campaign in Self.campaigns {
+            lines.append("  - {role: ecard, source: \(images)/campaign-logo.png, campaign: \(campaign), order: 1}")
+        }
+        for width in 8 ..< 8 + Self.assetJobs {
+            lines.append("  - {role: asset, source: \(images)/palette-basn3p08.png, actions: [{scale: {width: \(width)}}]}")
+        }
+        let path = root.appendingPathComponent("batch.yml").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A `work` process with its own state folder (its source cache), as on its own machine.
+    func startWorker(_ binary: URL, _ name: String, lease: Int) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["work", "--queue", queueURL, "--jobs", "4", "--lease", String(lease), "--json",
+                             "--state-dir", root.appendingPathComponent(name).path]
+        process.environment = WorkerProcess.environment(for: sandbox)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    func enqueue(_ binary: URL) throws {
+        let manifest = try writeManifest()
+        let first = try Self.run(binary, ["enqueue", manifest, "--queue", queueURL, "--json", "--state-dir", root.appendingPathComponent("enq").path],
+                                 WorkerProcess.environment(for: sandbox))
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("\"added\":150"), first.stdout)
+        let again = try Self.run(binary, ["enqueue", manifest, "--queue", queueURL, "--json", "--state-dir", root.appendingPathComponent("enq").path],
+                                 WorkerProcess.environment(for: sandbox))
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("\"added\":0"), "re-enqueueing adds nothing: \(again.stdout)")
+    }
+
+    /// Every image on the platform once, every campaign with its one eCard, and the queue all done.
+    func assertExactlyOnce(_ binary: URL, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let stats = await sandbox.statistics()
+        let uploaded = stats.assets.filter { $0.state == "uploaded" }
+        // Each eCard job: the original and its 600x400 cover crop; each asset job: the original and one scaled child.
+        XCTAssertEqual(uploaded.count, 2 * Self.campaigns.count + 2 * Self.assetJobs, "every image uploaded once", file: file, line: line)
+        XCTAssertTrue(stats.assets.allSatisfy { $0.uploadedTransitions <= 1 }, "confirmed once", file: file, line: line)
+        let client = ClassyClient(configuration: ClassyConfiguration(
+            baseURL: sandbox.baseURL, clientID: sandbox.clientID, clientSecret: sandbox.clientSecret, memberID: 5))
+        for campaign in Self.campaigns {
+            var cards: [ECard] = []
+            for try await card in client.eCards(campaignID: campaign) { cards.append(card) }
+            XCTAssertEqual(cards.count, 1, "campaign \(campaign): its eCard once", file: file, line: line)
+        }
+        let status = try Self.run(binary, ["status", "--queue", queueURL, "--json"], [:])
+        XCTAssertEqual(status.status, 0, status.stderr, file: file, line: line)
+        XCTAssertTrue(status.stdout.contains("\"jobs\":{\"done\":150}"), status.stdout, file: file, line: line)
+    }
+
+    func testThreeWorkersShareA150JobBatchExactlyOnce() async throws {
+        let binary = try WorkerProcess.binary()
+        try enqueue(binary)
+        let workers = try (1 ... 3).map { try startWorker(binary, "w\($0)", lease: 10) }
+        var recordsPerWorker: [Int] = []
+        for (process, out, err) in workers {
+            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, stderr)
+            recordsPerWorker.append(stdout.split(separator: "\n").count)
+        }
+        print("queue: records uploaded per worker \(recordsPerWorker)")
+        XCTAssertEqual(recordsPerWorker.reduce(0, +), 2 * Self.campaigns.count + 2 * Self.assetJobs)
+        XCTAssertTrue(recordsPerWorker.allSatisfy { $0 > 0 }, "the work is spread over all three: \(recordsPerWorker)")
+        try await assertExactlyOnce(binary)
+    }
+
+    func testAKilledWorkerAndAStoppedOneLoseNothingAndDoNothingTwice() async throws {
+        let binary = try WorkerProcess.binary()
+        try enqueue(binary)
+        let lease = 3
+        let workers = try (1 ... 3).map { try startWorker(binary, "w\($0)", lease: lease) }
+        // Seeded moments, so a failure can be replayed.
+        var generator = SeededGenerator(seed: 20261203)
+        let killAfter = Double.random(in: 0.8 ... 2.0, using: &generator)
+        let stopAfter = Double.random(in: 0.8 ... 2.0, using: &generator)
+        try await Task.sleep(for: .seconds(min(killAfter, stopAfter)))
+        kill(workers[0].0.processIdentifier, SIGKILL)
+        try await Task.sleep(for: .seconds(abs(killAfter - stopAfter)))
+        kill(workers[1].0.processIdentifier, SIGSTOP)
+        // Past its lease: the others take its jobs; its late writes must be refused by the fence.
+        try await Task.sleep(for: .seconds(Double(lease) * 2 + 1))
+        kill(workers[1].0.processIdentifier, SIGCONT)
+        var outcomes: [String] = []
+        for (index, (process, out, err)) in workers.enumerated() {
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            outcomes.append("worker \(index + 1): \(process.terminationReason == .uncaughtSignal ? "signal" : "exit") \(process.terminationStatus)")
+            if index == 2 { XCTAssertEqual(process.terminationStatus, 0, stderr) }
+            if index == 1 {
+                // The stopped worker either finished what it still held or learnt it lost its lease (74).
+                XCTAssertTrue([0, 74].contains(process.terminationStatus), stderr)
+            }
+        }
+        print("queue kill/stop (kill at \(String(format: "%.2f", killAfter)) s, stop at \(String(format: "%.2f", stopAfter)) s): \(outcomes)")
+        // The killed worker's unfinished jobs: if the survivor ended before the lease expired, a new worker finishes them.
+        let last = try Self.run(binary, ["work", "--queue", queueURL, "--lease", String(lease), "--state-dir", root.appendingPathComponent("w4").path],
+                                WorkerProcess.environment(for: sandbox))
+        XCTAssertEqual(last.status, 0, last.stderr)
+        try await assertExactlyOnce(binary)
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for seeded test moments.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
