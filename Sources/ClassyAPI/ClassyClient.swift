@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import Metrics
 import NIOHTTP1
 
 /// A Classy API 2.0 client: OAuth2 client credentials, retries with backoff,
@@ -148,8 +149,12 @@ public final class ClassyClient: Sendable {
         req.method = method
         for (k, v) in headers { req.headers.add(name: k, value: v) }
         if let body { req.body = .bytes(ByteBuffer(bytes: body)) }
+        let started = ContinuousClock.now
         let res = try await http.execute(req, timeout: options.requestTimeout)
         let buffer = try await res.body.collect(upTo: 32 << 20)
+        // One answered attempt (the API's or the store's), for `asset_worker_api_request_duration_seconds`.
+        Timer(label: "asset_worker_api_request_duration_seconds", dimensions: [("method", method.rawValue)])
+            .recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         return RawResponse(status: Int(res.status.code), headers: res.headers.map { ($0.name, $0.value) }, body: Array(buffer.readableBytesView))
     }
 
@@ -274,5 +279,14 @@ enum TransportFailure {
         // module does not link), named in its description.
         let text = String(describing: error)
         return text.contains("NIOConnectionError") || text.contains("connect(descriptor") || text.contains("Connection refused")
+    }
+}
+
+extension Duration {
+    /// The whole duration in nanoseconds (saturating), for swift-metrics' timers.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : scaled + attoseconds / 1_000_000_000
     }
 }

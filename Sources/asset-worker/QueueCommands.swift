@@ -3,6 +3,7 @@ import AssetPipeline
 import ClassyAPI
 import Dispatch
 import Foundation
+import Logging
 
 /// The shared queue a command works on (`--queue postgres://...`).
 struct QueueOptions: ParsableArguments {
@@ -106,11 +107,26 @@ struct WorkCommand: AsyncParsableCommand {
     @Flag(help: "Print every uploaded record as a JSON line.")
     var json = false
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics on GET /metrics and GET /healthz on this port.", valueName: "PORT"))
+    var metricsPort: Int?
+
+    @Option(help: "The address the metrics port listens on.")
+    var metricsHost: String = "127.0.0.1"
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let metricsPort, !(1 ... 65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 1...65535") }
     }
 
     func run() async throws {
+        var metrics: MetricsEndpoint?
+        if let metricsPort {
+            var logger = Logger(label: "asset-worker.metrics")
+            logger.logLevel = .warning
+            metrics = try await MetricsEndpoint.start(host: metricsHost, port: metricsPort, logger: logger)
+            StandardError.print("asset-worker work: metrics on http://\(metricsHost):\(metricsPort)/metrics")
+        }
+        defer { if let metrics { Task { await metrics.stop() } } }
         let connection = try await QueueSession.connect(workspace, for: Manifest(path: nil, jobs: []), command: "work")
         let queue = try await QueueSession.open(queueOptions, command: "work", connection: connection)
         let runner = BatchRunner(manifest: Manifest(path: nil, jobs: []), journal: queue.store, client: connection.client,

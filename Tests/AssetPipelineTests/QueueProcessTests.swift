@@ -4,6 +4,9 @@ import Glibc
 import ClassyAPI
 import ClassySandbox
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import XCTest
 
 /// The PostgreSQL queue end to end, as an operator runs it: `enqueue` once,
@@ -74,11 +77,11 @@ final class QueueProcessTests: XCTestCase {
     }
 
     /// A `work` process with its own state folder (its source cache), as on its own machine.
-    func startWorker(_ binary: URL, _ name: String, lease: Int) throws -> (Process, Pipe, Pipe) {
+    func startWorker(_ binary: URL, _ name: String, lease: Int, extra: [String] = []) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["work", "--queue", queueURL, "--jobs", "4", "--lease", String(lease), "--json",
-                             "--state-dir", root.appendingPathComponent(name).path]
+                             "--state-dir", root.appendingPathComponent(name).path] + extra
         process.environment = WorkerProcess.environment(for: sandbox)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -118,22 +121,67 @@ final class QueueProcessTests: XCTestCase {
         XCTAssertTrue(status.stdout.contains("\"jobs\":{\"done\":150}"), status.stdout, file: file, line: line)
     }
 
+    /// Three workers, the third a service (`--follow`, metrics): the batch is
+    /// shared, the service's metrics count what it did, and SIGTERM drains it (exit 0).
     func testThreeWorkersShareA150JobBatchExactlyOnce() async throws {
         let binary = try WorkerProcess.binary()
         try enqueue(binary)
-        let workers = try (1 ... 3).map { try startWorker(binary, "w\($0)", lease: 10) }
+        let metricsPort = Int.random(in: 20_000 ... 60_000)
+        var workers = try (1 ... 2).map { try startWorker(binary, "w\($0)", lease: 10) }
+        workers.append(try startWorker(binary, "w3", lease: 10, extra: ["--follow", "--metrics-port", String(metricsPort)]))
         var recordsPerWorker: [Int] = []
-        for (process, out, err) in workers {
+        for (process, out, err) in workers.prefix(2) {
             let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             XCTAssertEqual(process.terminationStatus, 0, stderr)
             recordsPerWorker.append(stdout.split(separator: "\n").count)
         }
-        print("queue: records uploaded per worker \(recordsPerWorker)")
+        // The first two leave when every job is done; the service stays until told to stop.
+        let service = workers[2].0
+        XCTAssertTrue(service.isRunning, "--follow keeps the worker waiting for jobs")
+        let metrics = try await Self.fetch("http://127.0.0.1:\(metricsPort)/metrics")
+        let health = try await Self.fetch("http://127.0.0.1:\(metricsPort)/healthz")
+        XCTAssertEqual(health.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+        for name in ["asset_worker_jobs_claimed_total", "asset_worker_jobs_done_total", "asset_worker_images_uploaded_total",
+                     "asset_worker_bytes_uploaded_total", "asset_worker_lease_renewals_total", "asset_worker_queue_depth",
+                     "asset_worker_api_request_duration_seconds"] {
+            XCTAssertTrue(metrics.contains(name), "metric \(name) missing from:\n\(metrics.prefix(2000))")
+        }
+        kill(service.processIdentifier, SIGTERM)
+        let stdout = String(decoding: workers[2].1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: workers[2].2.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        service.waitUntilExit()
+        XCTAssertEqual(service.terminationStatus, 0, "SIGTERM drains: \(stderr)")
+        let serviceRecords = stdout.split(separator: "\n").count
+        recordsPerWorker.append(serviceRecords)
+        let done = Self.metricValue("asset_worker_jobs_done_total", in: metrics)
+        print("queue: records uploaded per worker \(recordsPerWorker); the service's jobs_done_total \(done.map { String($0) } ?? "-")")
         XCTAssertEqual(recordsPerWorker.reduce(0, +), 2 * Self.campaigns.count + 2 * Self.assetJobs)
         XCTAssertTrue(recordsPerWorker.allSatisfy { $0 > 0 }, "the work is spread over all three: \(recordsPerWorker)")
         try await assertExactlyOnce(binary)
+    }
+
+    static func fetch(_ url: String) async throws -> String {
+        var lastError: (any Error)?
+        for _ in 0 ..< 50 {
+            do {
+                let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
+                return String(decoding: data, as: UTF8.self)
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        throw lastError!
+    }
+
+    /// The value of an unlabelled sample in Prometheus' text format.
+    static func metricValue(_ name: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
     }
 
     func testAKilledWorkerAndAStoppedOneLoseNothingAndDoNothingTwice() async throws {

@@ -141,6 +141,7 @@ public struct BatchRunner: Sendable {
             do { try await Task.sleep(for: interval) } catch { return }
             do {
                 try await journal.heartbeat(lease)
+                WorkerMetrics.leaseRenewals.increment()
             } catch where error.code == .leaseLost {
                 await stop.trigger(BatchError(.journal, "this run lost its claims (\(error.message)); the jobs it held continue in another run"))
                 return
@@ -340,6 +341,7 @@ public struct BatchRunner: Sendable {
                 $0.done += 1
                 $0.records += records
             }
+            WorkerMetrics.jobsDone.increment()
             onEvent(.finished(job: job, records: records, attachedTo: attachment?.description))
         } catch {
             if holdsUploadPermit { await context.uploadGate.leave() }
@@ -370,6 +372,7 @@ public struct BatchRunner: Sendable {
                 await context.stop.trigger(BatchError(.journal, "recording a failure in the journal failed: \(error)"))
                 return
             }
+            WorkerMetrics.jobsFailed.increment()
             await summary.update {
                 $0.failed += 1
                 if error.badData { $0.failedOnData += 1 }
@@ -564,8 +567,10 @@ public struct BatchRunner: Sendable {
                         case .stored:
                             try await journal.record(.bytesUploaded(item: position), under: claim)
                             await summary.update { $0.bytesUploaded += bytes.count }
+                            WorkerMetrics.bytesUploaded.increment(by: Int64(bytes.count))
                         case let .confirmed(asset):
                             try await journal.record(.markedUploaded(item: position, at: asset.createdAt ?? Date()), under: claim)
+                            WorkerMetrics.imagesUploaded.increment()
                         }
                     } catch {
                         await journalFailure.set(error)

@@ -149,6 +149,8 @@ extension BatchRunner {
                     // (a lease lost meanwhile stops it through `keepAlive`).
                     let claims = (try? await journal.claimNext(limit: slots - running, for: lease)) ?? []
                     for claim in claims {
+                        WorkerMetrics.jobsClaimed.increment()
+                        if claim.fence > 1 { WorkerMetrics.jobsReclaimed.increment() }
                         running += 1
                         await summary.update { $0.jobs += 1 }
                         group.addTask { await runQueued(claim, sources: sources, cacheDirectory: cacheDirectory, context: context) }
@@ -163,7 +165,9 @@ extension BatchRunner {
                 // Nothing in hand and nothing free. Without --follow the worker stays while other
                 // workers hold unfinished jobs (one may die, and its jobs come free), and leaves
                 // when every job is done or failed.
-                if !follow, let left = try? await journal.incompleteJobs(), !left.contains(where: { $0.error == nil }) { break }
+                let left = try? await journal.incompleteJobs()
+                if let left { WorkerMetrics.queueDepth.record(left.filter { $0.error == nil }.count) }
+                if !follow, let left, !left.contains(where: { $0.error == nil }) { break }
                 try? await Task.sleep(for: pollInterval)
             }
             // Drain: the jobs in hand finish (or pause at a journaled point when cancelled).
