@@ -18,8 +18,11 @@ struct SandboxCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "Port on 127.0.0.1 (0 picks a free one).")
+    @Option(help: "Port (0 picks a free one).")
     var port: Int = 0
+
+    @Option(help: "The address to listen on (another host's workers need a non-loopback one).")
+    var host: String = "127.0.0.1"
 
     @Option(help: "Keep assets, objects and the client credentials in this folder across runs.")
     var data: String?
@@ -69,6 +72,7 @@ struct SandboxCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = SandboxConfiguration()
         configuration.port = port
+        configuration.host = host
         configuration.tokenExpiresIn = tokenLifetime
         if let data { configuration.dataDirectory = URL(fileURLWithPath: data) }
         if let s3Endpoint, let s3Bucket { configuration.objectStore = .external(endpoint: s3Endpoint, bucket: s3Bucket) }
