@@ -186,18 +186,20 @@ final class PostgresJobStoreTests: XCTestCase {
         await TestServer.dispose(store)
     }
 
+    /// Runs scripts/restart-postgres.sh and waits for it (posix_spawn + waitpid: Foundation's
+    /// `Process.waitUntilExit` was seen never to return here once the server had daemonized).
     private func restartServer(state: String) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/restart-postgres.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script]
-        var env = ProcessInfo.processInfo.environment
-        env["ASSET_WORKER_PG_STATE"] = state
-        process.environment = env
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "restart-postgres.sh failed")
+        setenv("ASSET_WORKER_PG_STATE", state, 1)
+        let args: [String] = ["/bin/bash", script]
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        XCTAssertEqual(posix_spawn(&pid, "/bin/bash", nil, nil, argv, environ), 0, "cannot run \(script)")
+        var status: Int32 = 0
+        XCTAssertEqual(waitpid(pid, &status, 0), pid)
+        XCTAssertEqual(status, 0, "restart-postgres.sh failed (wait status \(status))")
     }
 }
 

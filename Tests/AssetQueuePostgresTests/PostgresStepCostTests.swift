@@ -17,10 +17,8 @@ final class PostgresStepCostTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let sqlite = try SQLiteJournal(path: directory.appendingPathComponent("journal.sqlite").path)
 
-        let before = postgres.statementCount
-        let pg = try await timeSteps(on: postgres)
-        let pgStatements = postgres.statementCount - before
-        let lite = try await timeSteps(on: sqlite)
+        let (pg, pgStatements) = try await timeSteps(on: postgres, counting: { postgres.statementCount })
+        let (lite, _) = try await timeSteps(on: sqlite, counting: { 0 })
 
         let jobs = steps / 5
         let actual8 = try await postgres.status().jobCounts
@@ -36,13 +34,14 @@ final class PostgresStepCostTests: XCTestCase {
     }
 
     /// Plans and claims `steps / 5` jobs (untimed), then times their five records each:
-    /// processed, pending created, bytes uploaded, marked uploaded, done. Seconds.
-    private func timeSteps(on store: any JobStore) async throws -> Double {
+    /// processed, pending created, bytes uploaded, marked uploaded, done. Seconds, and the statements they took.
+    private func timeSteps(on store: any JobStore, counting statements: () -> Int) async throws -> (Double, Int) {
         let jobs = steps / 5
         for i in 0..<jobs { _ = try await store.plan(plan("cost\(i)")) }
         let run = try await store.beginRun()
         let claims = try await store.claimNext(limit: jobs, for: run)
         XCTAssertEqual(claims.count, jobs)
+        let before = statements()
         let start = ContinuousClock.now
         for claim in claims {
             try await store.record(.processed([processedItem(0)]), under: claim)
@@ -52,7 +51,8 @@ final class PostgresStepCostTests: XCTestCase {
             try await store.record(.done, under: claim)
         }
         let elapsed = ContinuousClock.now - start
+        let used = statements() - before
         try await store.endRun(run, as: .finished)
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, used)
     }
 }
