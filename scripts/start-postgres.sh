@@ -21,7 +21,8 @@ fi
 # A cluster left by an earlier run of this state dir is stopped first.
 bash scripts/stop-postgres.sh >/dev/null 2>&1 || true
 
-port_free() { python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.close()' "$1" 2>/dev/null; }
+# SO_REUSEADDR as PostgreSQL's own listener has: a port with only TIME_WAIT connections left counts as free.
+port_free() { python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.close()' "$1" 2>/dev/null; }
 PORT=${PGPORT:-55432}
 if ! port_free "$PORT"; then
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
