@@ -186,13 +186,51 @@ final class PostgresJobStoreTests: XCTestCase {
         await TestServer.dispose(store)
     }
 
+    /// PostgreSQL down: a call fails with `.storage` within its deadline (no hang,
+    /// no crash); once the server is back, the same store works again.
+    func testACallDuringAnOutageFailsTypedAndTheStoreWorksAfterIt() async throws {
+        let server = try TestServer.url()
+        guard let state = ProcessInfo.processInfo.environment["ASSET_WORKER_PG_STATE"] else {
+            let why = "ASSET_WORKER_PG_STATE is not set: this test stops the server of scripts/start-postgres.sh"
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(why); return }
+            throw XCTSkip(why)
+        }
+        let store = try await TestServer.freshStore(server, operationTimeout: .seconds(3))
+        _ = try await store.plan(plan("j1"))
+        let run = try await store.beginRun()
+        let claim = try await store.claim(["j1"], for: run)[0]
+
+        try restartServer(state: state, "stop")
+        let started = ContinuousClock.now
+        let error = await assertJournalError(.storage) { try await store.record(.processed([processedItem(0)]), under: claim) }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(30), "the call was not bounded by its deadline")
+        XCTAssertTrue(error?.message.contains(store.url.description) == true, error?.message ?? "")
+        try restartServer(state: state, "start")
+
+        var recorded = false
+        let back = ContinuousClock.now
+        while !recorded, ContinuousClock.now - back < .seconds(60) {
+            do {
+                try await store.record(.processed([processedItem(0)]), under: claim)
+                recorded = true
+            } catch {
+                XCTAssertEqual(error.code, .storage, error.message)
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        XCTAssertTrue(recorded, "the store did not work again after the outage")
+        let job = try await store.job(key: "j1")
+        XCTAssertEqual(job?.step, .processed)
+        await TestServer.dispose(store)
+    }
+
     /// Runs scripts/restart-postgres.sh and waits for it (posix_spawn + waitpid: Foundation's
     /// `Process.waitUntilExit` was seen never to return here once the server had daemonized).
-    private func restartServer(state: String) throws {
+    private func restartServer(state: String, _ action: String = "restart") throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/restart-postgres.sh").path
         setenv("ASSET_WORKER_PG_STATE", state, 1)
-        let args: [String] = ["/bin/bash", script]
+        let args: [String] = ["/bin/bash", script, action]
         let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
