@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AssetProcessing", targets: ["AssetProcessing"]),
         .library(name: "AssetJobs", targets: ["AssetJobs"]),
         .library(name: "AssetJournalSQLite", targets: ["AssetJournalSQLite"]),
+        .library(name: "AssetQueuePostgres", targets: ["AssetQueuePostgres"]),
         .library(name: "AssetPipeline", targets: ["AssetPipeline"]),
         .library(name: "AssetReport", targets: ["AssetReport"]),
         .library(name: "SigV4", targets: ["SigV4"]),
@@ -36,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         // The SQLite job journal (Debian: libsqlite3-dev).
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // The shared job queue and source store on PostgreSQL (several workers, several machines).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libpng-dev, libjpeg-dev, libgif-dev).
@@ -83,6 +86,17 @@ let package = Package(
         .target(
             name: "AssetJournalSQLite",
             dependencies: ["AssetJobs", "ClassyVocabulary", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+
+        // The PostgreSQL job store and source store, shared by workers on several machines.
+        .target(
+            name: "AssetQueuePostgres",
+            dependencies: [
+                "AssetJobs",
+                "ClassyVocabulary",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // The contract every JobStore passes, as XCTest cases to subclass (test support only).
@@ -172,6 +186,10 @@ let package = Package(
         ),
         .testTarget(name: "AssetJobsTests", dependencies: ["AssetJobs", "JobStoreContract"]),
         .testTarget(name: "AssetJournalSQLiteTests", dependencies: ["AssetJournalSQLite", "JobStoreContract"]),
+        .testTarget(
+            name: "AssetQueuePostgresTests",
+            dependencies: ["AssetQueuePostgres", "AssetJournalSQLite", "JobStoreContract", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         .testTarget(name: "AssetProcessingTests", dependencies: ["AssetProcessing", "Imaging"]),
         .testTarget(name: "ClassyVocabularyTests", dependencies: ["ClassyVocabulary"]),
         // The page in a real browser (headless Chromium), and its rendering.

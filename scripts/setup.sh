@@ -19,6 +19,7 @@ packages=(
     libgs-common    # Ghostscript's default CMYK profile, for CMYK without one
     colord-data icc-profiles-free  # profiles scripts/make-colour-testset.sh builds TestImages/colour from
     python3 python3-venv curl  # moto_server (S3) for the upload tests: started by scripts/start-moto.sh
+    postgresql-15   # the PostgreSQL queue's tests: a throwaway server started by scripts/start-postgres.sh
 )
 fi
 
