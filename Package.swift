@@ -162,6 +162,7 @@ let package = Package(
                 "Imaging",
                 "AssetPipeline",
                 "AssetJournalSQLite",
+                "AssetQueuePostgres",
                 "AssetReport",
                 "ClassyAPI",
                 "ClassySandbox",

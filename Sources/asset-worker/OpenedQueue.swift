@@ -1,19 +1,38 @@
 import AssetPipeline
+import AssetQueuePostgres
 import Foundation
+import Logging
 
-/// A queue opened from its URL: the job store and the source store behind it.
+/// A queue opened from its URL: the job store and the source store behind it
+/// (PostgreSQL holds both: the sources in a table of bytes keyed by SHA-256).
 struct OpenedQueue {
     var store: any JobStore
-    var sources: any QueueSources
+    var sources: any SourceStore
     var description: String
     var closeStores: @Sendable () async -> Void
 
     func close() async { await closeStores() }
 
+    /// Opens and migrates (safe from several workers at once) the queue at `url`.
+    /// A malformed URL is exit 64; a server that cannot be reached or a missing database, 69.
     static func open(url: String, leaseSeconds: Int) async throws -> OpenedQueue {
-        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
-            throw CLIFailure(status: ExitStatus.usage, message: "--queue \(url): not a queue URL; expected postgres://USER@HOST[:PORT]/DATABASE")
+        var logger = Logger(label: "asset-worker.queue")
+        logger.logLevel = .warning
+        let parsed: PostgresURL
+        do {
+            parsed = try PostgresURL(url)
+        } catch {
+            throw CLIFailure(status: ExitStatus.usage, message: "--queue: \(error)")
         }
-        throw CLIFailure(status: ExitStatus.unavailable, message: "the PostgreSQL queue is not built into this binary")
+        guard leaseSeconds >= 2 else { throw CLIFailure(status: ExitStatus.usage, message: "--lease must be at least 2 seconds") }
+        let store = PostgresJobStore(url: parsed, leaseDuration: TimeInterval(leaseSeconds), logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.shutdown()
+            throw CLIFailure(status: ExitStatus.unavailable, message: "the queue \(parsed) cannot be used: \(error.message)")
+        }
+        let sources = PostgresSourceStore(sharing: store)
+        return OpenedQueue(store: store, sources: sources, description: "queue \(parsed)", closeStores: { await store.shutdown() })
     }
 }

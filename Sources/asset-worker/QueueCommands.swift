@@ -129,8 +129,11 @@ struct WorkCommand: AsyncParsableCommand {
         defer { if let metrics { Task { await metrics.stop() } } }
         let connection = try await QueueSession.connect(workspace, for: Manifest(path: nil, jobs: []), command: "work")
         let queue = try await QueueSession.open(queueOptions, command: "work", connection: connection)
+        var options = BatchOptions(jobsInFlight: jobs, target: connection.target)
+        // Renewed three times per lease, so one slow beat does not lose the claims.
+        options.heartbeatInterval = .milliseconds(queueOptions.lease * 1000 / 3)
         let runner = BatchRunner(manifest: Manifest(path: nil, jobs: []), journal: queue.store, client: connection.client,
-                                 options: BatchOptions(jobsInFlight: jobs, target: connection.target))
+                                 options: options)
         let progress = ProgressReporter(total: 0, json: json)
         let cache = workspace.stateDir + "/sources"
         let follow = follow

@@ -14,17 +14,6 @@ final class QueueWorkerTests: XCTestCase {
     var sandbox: RunningSandbox!
     var client: ClassyClient!
 
-    actor MemorySources: QueueSources {
-        var bytes: [String: [UInt8]] = [:]
-        var gets = 0
-        func put(_ bytes: [UInt8], sha256: String) async throws { self.bytes[sha256] = bytes }
-        func get(sha256: String) async throws -> [UInt8] {
-            gets += 1
-            guard let found = bytes[sha256] else { throw QueueFailure("no source \(sha256)") }
-            return found
-        }
-    }
-
     override func setUp() async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("queue-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -54,7 +43,7 @@ final class QueueWorkerTests: XCTestCase {
 
     func testEnqueueIsIdempotentAndWorkersShareTheJobsExactlyOnce() async throws {
         let store = InMemoryJobStore()
-        let sources = MemorySources()
+        let sources = InMemorySourceStore()
         let manifest = try manifest()
         let first = try await worker(store, manifest).enqueue(sources: sources)
         XCTAssertEqual(first.added, 4)
@@ -87,7 +76,7 @@ final class QueueWorkerTests: XCTestCase {
 
     func testADeadWorkersJobIsFinishedByAnotherAndItsLateWritesAreFenced() async throws {
         let store = InMemoryJobStore()
-        let sources = MemorySources()
+        let sources = InMemorySourceStore()
         _ = try await worker(store, try manifest()).enqueue(sources: sources)
         // A worker claims a job and dies before doing anything with it.
         let dead = try await store.beginRun()
@@ -113,11 +102,11 @@ final class QueueWorkerTests: XCTestCase {
 
     func testAJobWhoseSourceIsMissingFromTheQueueFailsAndOthersFinish() async throws {
         let store = InMemoryJobStore()
-        let sources = MemorySources()
+        let sources = InMemorySourceStore()
         let manifest = try manifest()
         _ = try await worker(store, manifest).enqueue(sources: sources)
-        let damaged = MemorySources()
-        for job in manifest.jobs.dropFirst() { try await damaged.put(try ImageFile.read(job.source), sha256: job.sourceSHA256) }
+        let damaged = InMemorySourceStore()
+        for job in manifest.jobs.dropFirst() { _ = try await damaged.put(Data(try ImageFile.read(job.source))) }
         let summary = try await worker(store).work(sources: damaged, cacheDirectory: folder.appendingPathComponent("cache").path)
         XCTAssertEqual(summary.done, 3)
         XCTAssertEqual(summary.failed, 1)

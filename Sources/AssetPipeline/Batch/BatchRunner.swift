@@ -237,6 +237,9 @@ public struct BatchRunner: Sendable {
     /// commands out (process, upload, persist, attach, look up) and feeds it
     /// what happened. The rules (what a restart continues with, when an intent
     /// is recorded, when a doubt is looked up) are the machine's, not the runner's.
+    // Swift 6.3.1's optimizer crashes on this function in release builds (CopyPropagation:
+    // "Found outside of lifetime use?!"); it only sequences awaits, so it loses nothing unoptimized.
+    @_optimize(none)
     func runJob(_ job: Job, context: RunContext, preclaimed: JobClaim? = nil) async {
         let summary = context.summary, onEvent = context.onEvent
         var holdsUploadPermit = false

@@ -4,15 +4,6 @@ import Foundation
 import Imaging
 import NIOPosix
 
-/// Where a queue keeps the sources, so a worker on any machine can run any job
-/// without the enqueuing machine's files: content-addressed by SHA-256.
-public protocol QueueSources: Sendable {
-    /// Stores `bytes` under their SHA-256 (hex); idempotent.
-    func put(_ bytes: [UInt8], sha256: String) async throws
-    /// The bytes stored under `sha256`.
-    func get(sha256: String) async throws -> [UInt8]
-}
-
 /// A job as a queue keeps it: the validated job, as a worker elsewhere runs it.
 /// Its `source` path is the enqueuing machine's and means nothing to a worker,
 /// which runs the bytes from `QueueSources` instead.
@@ -51,7 +42,7 @@ extension BatchRunner {
     /// Validated jobs into a shared store: the eCard limits checked against the
     /// API first (nothing is enqueued when a campaign would exceed them), each
     /// source stored once, each job planned with its spec. Idempotent.
-    public func enqueue(sources: any QueueSources) async throws(BatchError) -> EnqueueSummary {
+    public func enqueue(sources: any SourceStore) async throws(BatchError) -> EnqueueSummary {
         if let target = options.target {
             do {
                 try await journal.bind(to: target)
@@ -74,7 +65,10 @@ extension BatchRunner {
                     throw BatchError(.journal, "\(job.source) changed after the manifest was checked; enqueue it again")
                 }
                 do {
-                    try await sources.put(bytes, sha256: job.sourceSHA256)
+                    let key = try await sources.put(Data(bytes))
+                    guard key == job.sourceSHA256 else {
+                        throw SourceStoreError(.corrupt, "the source store keyed \(job.source) as \(key), not \(job.sourceSHA256)")
+                    }
                 } catch {
                     throw BatchError(.journal, "storing the source \(job.source) in the queue failed: \(error)")
                 }
@@ -108,7 +102,7 @@ extension BatchRunner {
     /// job left it can claim (or, with `follow`, when the calling task is
     /// cancelled: SIGTERM drains, finishing the jobs in hand). Sources are
     /// written to `cacheDirectory` by hash before processing, and checked.
-    public func work(sources: any QueueSources, cacheDirectory: String, follow: Bool = false,
+    public func work(sources: any SourceStore, cacheDirectory: String, follow: Bool = false,
                      pollInterval: Duration = .seconds(1),
                      onEvent: @escaping @Sendable (BatchEvent) -> Void = { _ in }) async throws(BatchError) -> BatchSummary {
         if let target = options.target {
@@ -183,7 +177,7 @@ extension BatchRunner {
 
     /// One claimed job of a queue: its spec and source restored, then the same
     /// `runJob` as a manifest's job.
-    func runQueued(_ claim: JobClaim, sources: any QueueSources, cacheDirectory: String, context: RunContext) async {
+    func runQueued(_ claim: JobClaim, sources: any SourceStore, cacheDirectory: String, context: RunContext) async {
         let failure: String
         do {
             guard let stored = try await journal.job(key: claim.jobKey), let payload = stored.plan.payload else {
@@ -210,10 +204,10 @@ extension BatchRunner {
     }
 
     /// The job's source in the local cache, fetched once per hash and checked.
-    func cachedSource(_ job: Job, sources: any QueueSources, cacheDirectory: String) async throws -> String {
+    func cachedSource(_ job: Job, sources: any SourceStore, cacheDirectory: String) async throws -> String {
         let path = (cacheDirectory as NSString).appendingPathComponent(job.sourceSHA256)
         if let bytes = try? ImageFile.read(path), LocalProcessor.sha256(bytes) == job.sourceSHA256 { return path }
-        let bytes = try await sources.get(sha256: job.sourceSHA256)
+        let bytes = Array(try await sources.get(job.sourceSHA256))
         guard LocalProcessor.sha256(bytes) == job.sourceSHA256 else {
             throw QueueFailure("the queue's source \(job.sourceSHA256.prefix(12)) does not match its hash")
         }
