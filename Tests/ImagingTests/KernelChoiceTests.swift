@@ -75,11 +75,11 @@ final class KernelChoiceTests: XCTestCase {
                 let first = try image.resized(width: 61, height: 29, options: options)
                 let second = try image.resized(width: 61, height: 29, options: options)
                 XCTAssertEqual(first, second, "\(filter) \(path)")
-                // A fresh cache computes from scratch: the same coefficients.
+                // The vertical axis (131 -> 29) is now cached; a fresh cache computes it from scratch.
                 let fresh = CoefficientCache(capacity: 4)
-                let key = CoefficientCache.Key(inSize: 257, outSize: 61, filter: filter, tapMultiple: 1, packedFor: nil, channels: 0)
+                let key = CoefficientCache.Key(inSize: 131, outSize: 29, filter: filter, tapMultiple: 1, packedFor: nil, channels: 0)
                 let made = fresh.coefficients(key) {
-                    FixedPointCoefficients(ResampleWindows(filter: filter, inSize: 257, outSize: 61), tapMultiple: 1)
+                    FixedPointCoefficients(ResampleWindows(filter: filter, inSize: 131, outSize: 29), tapMultiple: 1)
                 }
                 let cached = CoefficientCache.shared.coefficients(key) { XCTFail("already cached"); return nil }
                 XCTAssertEqual(made?.weights, cached?.weights, "\(filter)")
