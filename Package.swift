@@ -54,14 +54,17 @@ let package = Package(
         // longjmp, so every setjmp lives here and no longjmp ever crosses a Swift frame.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
 
+        // Which kernel implementation runs (CPU detection): the one home both kernel families dispatch from.
+        .target(name: "CKernelChoice"),
+
         // Resampling kernels: portable C plus AVX2 / AVX-512 paths chosen at run time.
-        .target(name: "CResample"),
+        .target(name: "CResample", dependencies: ["CKernelChoice"]),
 
         // Rotation and flip kernels (right angles, bicubic): portable C plus AVX2, chosen at run time.
-        .target(name: "CGeometry"),
+        .target(name: "CGeometry", dependencies: ["CKernelChoice"]),
 
         // Pixel buffers, format detection, decode limits, the three codecs and the operations.
-        .target(name: "Imaging", dependencies: ["CImageCodecs", "CResample", "CGeometry", "CColour", "CPNG", "CJPEG", "CGIF"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "CKernelChoice", "CResample", "CGeometry", "CColour", "CPNG", "CJPEG", "CGIF"]),
 
         // AWS Signature V4 query-string (pre-signed URL) signing and verification.
         // Its own target because both the client side (tests) and the sandbox's

@@ -16,6 +16,13 @@
 #   - processing CPU-s / worker CPU-s: how much of the worker's CPU is the
 #     processing (the rest is uploading ~290 MB: MD5, HTTP, the journal).
 # Usage: bash scripts/bench-batch.sh [jobs-in-flight] [rounds]
+#
+# PEER=1 bash scripts/bench-batch.sh [jobs] [rounds]: the project against
+# ../shared/bench/peer_batch.py (Pillow-SIMD + aiohttp, no journal) instead,
+# alternating project / peer round by round at 20 ms and at 0 ms, each run
+# against a fresh sandbox; prints images/s per run and project / peer per round.
+# Needs /tmp/venv-peer (python3 -m venv /tmp/venv-peer && /tmp/venv-peer/bin/pip install aiohttp)
+# and /tmp/venv-simd (../shared/bench/run_anchors.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-8}
@@ -84,6 +91,42 @@ PY
 )
     printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$2" "$wall" "$user" "$sys" "$rss" "$images" "$processing" "$sandbox_cpu" "$steady" | tee -a "$RESULTS"
 }
+
+start_sandbox() { # latency-ms; sets SANDBOX and exports the CLASSY_* variables
+    rm -rf "$WORK/state" "$WORK/sandbox-data"
+    "$BIN" sandbox --data "$WORK/sandbox-data" --campaigns 2000-2099 --fault "latency-ms=$1" > "$WORK/sandbox.out" 2>&1 &
+    SANDBOX=$!
+    for _ in $(seq 100); do grep -q CLASSY_CLIENT_SECRET "$WORK/sandbox.out" && break; sleep 0.1; done
+    export CLASSY_API_URL CLASSY_CLIENT_ID CLASSY_CLIENT_SECRET CLASSY_MEMBER_ID=1
+    CLASSY_API_URL=$(sed -n 's/^CLASSY_API_URL=//p' "$WORK/sandbox.out")
+    CLASSY_CLIENT_ID=$(sed -n 's/^CLASSY_CLIENT_ID=//p' "$WORK/sandbox.out")
+    CLASSY_CLIENT_SECRET=$(sed -n 's/^CLASSY_CLIENT_SECRET=//p' "$WORK/sandbox.out")
+}
+stop_sandbox() { kill "$SANDBOX"; wait "$SANDBOX" 2>/dev/null || true; }
+
+if [ "${PEER:-0}" = 1 ]; then
+    PEER_PY=/tmp/venv-peer/bin/python
+    PEER_SCRIPT=$(cd ../shared/bench && pwd)/peer_batch.py
+    echo "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); jobs in flight $JOBS"
+    printf "round\tlatency_ms\tproject_images_per_s\tpeer_images_per_s\tproject_over_peer\n"
+    for round in $(seq "$ROUNDS"); do
+        for latency in 20 0; do
+            start_sandbox "$latency"
+            t0=$(date +%s.%N)
+            "$BIN" upload "$WORK/ecards-200.yml" --state-dir "$WORK/state" --jobs "$JOBS" > "$WORK/out" 2>&1
+            t1=$(date +%s.%N)
+            stop_sandbox
+            ours=$(python3 -c "print(f'{$(grep -Eo "uploaded [0-9]+ image" "$WORK/out" | grep -Eo "[0-9]+") / ($t1 - $t0):.1f}')")
+            start_sandbox "$latency"
+            "$PEER_PY" "$PEER_SCRIPT" "$WORK/ecards-200.yml" --jobs "$JOBS" --json-out "$WORK/peer.json" > "$WORK/peer.out" 2>&1
+            stop_sandbox
+            theirs=$(python3 -c "import json; print(json.load(open('$WORK/peer.json'))['images_per_s'])")
+            printf "%s\t%s\t%s\t%s\t%s\n" "$round" "$latency" "$ours" "$theirs" "$(python3 -c "print(f'{$ours / $theirs:.2f}')")"
+        done
+    done
+    echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    exit 0
+fi
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); jobs in flight $JOBS"
 printf "ecards\tlatency_ms\twall_s\tworker_user_s\tworker_sys_s\tworker_peak_rss_kb\timages\tprocessing_cpu_s\tsandbox_cpu_s\tsteady_jobs_per_s\n"

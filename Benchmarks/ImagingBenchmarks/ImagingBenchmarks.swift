@@ -27,6 +27,12 @@ func decoded(_ name: String) -> Image {
     return image
 }
 
+/// One buffer the in-place benchmarks keep mutating (the harness runs iterations one at a time).
+final class HeldPixels: @unchecked Sendable {
+    var pixels: PixelBuffer
+    init(_ pixels: PixelBuffer) { self.pixels = pixels }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
@@ -65,7 +71,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Resampling, one thread, each SIMD path the CPU has
 
-    for path in ResamplePath.supported {
+    for path in KernelPath.supported {
         for filter in [ResampleFilter.lanczos3, .bicubic, .bilinear] {
             let options = ResampleOptions(filter: filter, threads: 1, path: path)
             Benchmark("resize RGB 2560x1600->320x200 \(filter.rawValue) \(path.rawValue)") { benchmark in
@@ -97,6 +103,14 @@ let benchmarks: @Sendable () -> Void = {
         let options = ProcessingOptions(threads: 1)
         Benchmark("rotate 24MP \(Int(degrees))") { benchmark in
             blackHole(try photo.applying(.rotate(degrees: degrees), outputHasAlpha: false, options: options))
+        }
+    }
+    // The in-place half turn: no second 72 MB buffer (each iteration turns the same pixels again).
+    for path in KernelPath.supported {
+        let held = HeldPixels(photo.frames[0].pixels)
+        Benchmark("half turn in place 24MP \(path.rawValue)") { benchmark in
+            try held.pixels.turnHalfInPlace(threads: 1, path: path)
+            blackHole(held.pixels.width)
         }
     }
     let processor = LocalProcessor(processing: ProcessingOptions(threads: 1))

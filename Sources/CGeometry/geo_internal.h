@@ -177,7 +177,13 @@ GEO_INLINE void geo_warp_rows(const uint8_t *src, int w, int h, int c, uint8_t *
     }
 }
 
+void geo_reverse_portable(const uint8_t *src, size_t n, uint8_t *dst, int c);
+void geo_orient_portable(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin, int row_end);
+void geo_warp_portable(const uint8_t *src, int w, int h, int c, uint8_t *dst, int ow, int row_begin, int row_end,
+                       const geo_affine *m, const int16_t *table, const uint8_t *bg);
+
 #if defined(__x86_64__)
+void geo_reverse_avx2(const uint8_t *src, size_t n, uint8_t *dst, int c);
 void geo_orient_avx2(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin, int row_end);
 void geo_warp_avx2(const uint8_t *src, int w, int h, int c, uint8_t *dst, int ow, int row_begin, int row_end,
                    const geo_affine *m, const int16_t *table, const uint8_t *bg);

@@ -1,10 +1,10 @@
-// Portable kernels and the per-path dispatch. Plain C: the reference every
-// SIMD path must match byte for byte.
+// Portable kernels. Plain C: the reference every SIMD path must match byte
+// for byte; geometry_dispatch.c chooses between them.
 
 #include "geo_internal.h"
 #include <math.h>
 
-static void reverse_portable(const uint8_t *src, size_t n, uint8_t *dst, int c) {
+void geo_reverse_portable(const uint8_t *src, size_t n, uint8_t *dst, int c) {
     // One loop per size so each pixel moves as one fixed-size copy.
     switch (c) {
     case 1: geo_reverse_tail(src, n, dst, 0, 1); break;
@@ -25,10 +25,10 @@ GEO_PORTABLE_TILE(tile_portable_2, 2)
 GEO_PORTABLE_TILE(tile_portable_3, 3)
 GEO_PORTABLE_TILE(tile_portable_4, 4)
 
-static void orient_portable(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin,
-                            int row_end) {
+void geo_orient_portable(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin,
+                         int row_end) {
     if (exif <= 4) {
-        geo_flip_rows(src, w, h, c, exif, dst, row_begin, row_end, reverse_portable);
+        geo_flip_rows(src, w, h, c, exif, dst, row_begin, row_end, geo_reverse_portable);
         return;
     }
     switch (c) {
@@ -37,26 +37,6 @@ static void orient_portable(const uint8_t *src, int w, int h, int c, int exif, u
     case 3: geo_transpose_rows(src, w, h, 3, exif, dst, row_begin, row_end, tile_portable_3); break;
     default: geo_transpose_rows(src, w, h, 4, exif, dst, row_begin, row_end, tile_portable_4); break;
     }
-}
-
-void geo_orient_u8(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin, int row_end,
-                   int path) {
-    if (row_begin >= row_end || w <= 0 || h <= 0) return;
-    if (exif < 2 || exif > 8) {
-        const size_t rb = (size_t)w * c;
-        memcpy(dst + row_begin * rb, src + row_begin * rb, (size_t)(row_end - row_begin) * rb);
-        return;
-    }
-#if defined(__x86_64__)
-    // AVX-512 (vpermb reversal, masked tails) measured slower than AVX2 on
-    // these memory-bound moves, so that path runs the AVX2 kernels.
-    if (path == GEO_PATH_AVX2 || path == GEO_PATH_AVX512) {
-        geo_orient_avx2(src, w, h, c, exif, dst, row_begin, row_end);
-        return;
-    }
-#endif
-    (void)path;
-    orient_portable(src, w, h, c, exif, dst, row_begin, row_end);
 }
 
 // ---------------------------------------------------------------- bicubic
@@ -88,15 +68,7 @@ static void pixel_portable(const uint8_t *const *rows, int c, const int16_t *wx,
     geo_bicubic_pixel_scalar(rows, c, wx, wy, out);
 }
 
-void geo_warp_bicubic_u8(const uint8_t *src, int w, int h, int c, uint8_t *dst, int ow, int row_begin, int row_end,
-                         const geo_affine *m, const int16_t *table, const uint8_t *bg, int path) {
-    if (row_begin >= row_end || ow <= 0) return;
-#if defined(__x86_64__)
-    if (path == GEO_PATH_AVX2 || path == GEO_PATH_AVX512) {
-        geo_warp_avx2(src, w, h, c, dst, ow, row_begin, row_end, m, table, bg);
-        return;
-    }
-#endif
-    (void)path;
+void geo_warp_portable(const uint8_t *src, int w, int h, int c, uint8_t *dst, int ow, int row_begin, int row_end,
+                       const geo_affine *m, const int16_t *table, const uint8_t *bg) {
     geo_warp_rows(src, w, h, c, dst, ow, row_begin, row_end, m, table, bg, pixel_portable, 4 * c);
 }

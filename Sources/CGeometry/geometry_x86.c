@@ -1,6 +1,6 @@
 // x86-64 SIMD kernels, compiled for their instruction set through function
 // attributes (the package has no unsafe compiler flags) and entered only
-// when Swift has checked the CPU supports them. Every kernel moves or
+// when kc_cpu_features() (CKernelChoice) says the CPU has them. Every kernel moves or
 // computes exactly the bytes the portable code does.
 
 #include "geo_internal.h"
@@ -15,7 +15,7 @@
 
 // dst pixel i = src pixel n - 1 - i. Whole registers of pixels are loaded
 // from the end of the run, reversed in the register and stored at the front.
-static GEO_AVX2 void reverse_avx2(const uint8_t *src, size_t n, uint8_t *dst, int c) {
+GEO_AVX2 void geo_reverse_avx2(const uint8_t *src, size_t n, uint8_t *dst, int c) {
     size_t i = 0;
     if (c == 3) {
         // 5 pixels per 16-byte register. The load starts one byte early so
@@ -158,7 +158,7 @@ static GEO_AVX2 void transpose_avx2(const uint8_t *src, int w, int h, int c, int
 GEO_AVX2 void geo_orient_avx2(const uint8_t *src, int w, int h, int c, int exif, uint8_t *dst, int row_begin,
                               int row_end) {
     if (exif <= 4)
-        geo_flip_rows(src, w, h, c, exif, dst, row_begin, row_end, reverse_avx2);
+        geo_flip_rows(src, w, h, c, exif, dst, row_begin, row_end, geo_reverse_avx2);
     else
         transpose_avx2(src, w, h, c, exif, dst, row_begin, row_end);
 }

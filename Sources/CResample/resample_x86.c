@@ -1,6 +1,6 @@
 // x86-64 SIMD kernels, compiled for their instruction set through function
 // attributes (the package has no unsafe compiler flags) and entered only
-// after rs_cpu_features() said the CPU has it.
+// after kc_cpu_features() (CKernelChoice) said the CPU has it.
 //
 // Both passes multiply zero-extended 8-bit samples by int16 weights with
 // pmaddwd (two taps per int32 lane), so every accumulator holds exactly the
@@ -15,19 +15,6 @@
 
 #define RS_AVX2 __attribute__((target("avx2")))
 #define RS_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
-
-int rs_cpu_features(void) {
-    __builtin_cpu_init();
-    int features = 0;
-    if (__builtin_cpu_supports("avx2")) {
-        features |= RS_CPU_AVX2;
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-            __builtin_cpu_supports("avx512vbmi"))
-            features |= RS_CPU_AVX512;
-    }
-    return features;
-}
 
 // ---------------------------------------------------------------- AVX2
 
@@ -518,9 +505,5 @@ void rs_horizontal_avx512(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_
     default: h_avx512_rgb(k, src, ss, dst, ds, rows, channels); break;
     }
 }
-
-#else
-
-int rs_cpu_features(void) { return 0; }
 
 #endif

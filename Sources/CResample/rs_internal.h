@@ -32,6 +32,10 @@ static inline uint8_t rs_clamp_shift(int32_t acc, int bits) {
     return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 
+/// One output row of the portable vertical pass.
+void rs_vertical_portable_row(const rs_fixed_coeffs *k, int y, const uint8_t *src, int src_first_row,
+                              ptrdiff_t src_stride, uint8_t *dst, size_t row_bytes);
+void rs_premultiply_portable(const uint8_t *src, uint8_t *dst, size_t pixels, int channels);
 void rs_vertical_portable_range(const rs_fixed_coeffs *k, int y, const uint8_t *src, int src_first_row,
                                 ptrdiff_t src_stride, uint8_t *dst, size_t from, size_t to);
 void rs_horizontal_portable(const rs_fixed_coeffs *k, const uint8_t *src, ptrdiff_t src_stride,

@@ -15,17 +15,20 @@ extension PixelBuffer {
     /// Runs on every active processor with the fastest kernels the CPU has;
     /// `applyingOrientation(_:threads:path:)` chooses both.
     public func applyingOrientation(_ exif: Int) -> PixelBuffer {
-        applyingOrientation(exif, threads: nil, path: .automatic)
+        oriented(exif, threads: nil, kernel: KernelPath.automatic.kernelPath)
     }
 
     /// `applyingOrientation(_:)` on `threads` threads (nil: every active
-    /// processor) with a forced kernel path (one the CPU lacks falls back to
-    /// the fastest it has). Every choice gives the same pixels.
-    public func applyingOrientation(_ exif: Int, threads: Int?, path: ResamplePath) -> PixelBuffer {
+    /// processor) with a forced kernel path; a path the CPU lacks is
+    /// `unsupported`, as it is for resizing. Every choice gives the same pixels.
+    public func applyingOrientation(_ exif: Int, threads: Int?, path: KernelPath) throws(ImagingError) -> PixelBuffer {
+        oriented(exif, threads: threads, kernel: try path.resolved().kernelPath)
+    }
+
+    private func oriented(_ exif: Int, threads: Int?, kernel: Int32) -> PixelBuffer {
         guard (2 ... 8).contains(exif), width > 0, height > 0 else { return self }
         let swapsSides = exif >= 5
         let outWidth = swapsSides ? height : width, outHeight = swapsSides ? width : height
-        let kernel = ((try? path.resolved()) ?? .automatic).geometryPath
         let w = Int32(width), h = Int32(height), c = Int32(channels), e = Int32(exif)
         return PixelBuffer(width: outWidth, height: outHeight, layout: layout) { out in
             let target = UncheckedSendable(out.baseAddress!.assumingMemoryBound(to: UInt8.self))
@@ -34,6 +37,30 @@ extension PixelBuffer {
                 OutputStripes(rows: outHeight, threads: threads).run { rows in
                     geo_orient_u8(source.value, w, h, c, e, target.value, Int32(rows.lowerBound), Int32(rows.upperBound), kernel)
                 }
+            }
+        }
+    }
+
+    /// Turns the image 180 degrees in its own storage (EXIF orientation 3),
+    /// the same pixels as `applyingOrientation(3)`. It needs no second
+    /// image-sized buffer, so it pays no page faults and no kernel page
+    /// zeroing for one; when the storage is shared with another buffer, the
+    /// first write copies it (copy-on-write) and the result is still right.
+    /// A forced path the CPU lacks is `unsupported`.
+    public mutating func turnHalfInPlace(threads: Int? = nil, path: KernelPath = .automatic) throws(ImagingError) {
+        let kernel = try path.resolved().kernelPath
+        guard width > 0, height > 0 else { return }
+        let pixels = pixelCount, c = Int32(channels)
+        // Split the front half of the run (pairs of pixels that swap) into stripes of whole rows.
+        let stripes = OutputStripes(rows: height / 2, threads: threads)
+        let halfRows = height / 2
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            let base = UncheckedSendable(buffer.baseAddress!)
+            let width = self.width
+            stripes.run { rows in
+                // The last stripe also takes the middle row's front half (odd heights).
+                let end = rows.upperBound == halfRows ? pixels / 2 : rows.upperBound * width
+                geo_half_turn_in_place_u8(base.value, pixels, c, rows.lowerBound * width, end, kernel)
             }
         }
     }
@@ -64,18 +91,6 @@ struct OutputStripes {
             body(0 ..< rows)
         } else {
             DispatchQueue.concurrentPerform(iterations: count) { s in body(stripe(s)) }
-        }
-    }
-}
-
-extension ResamplePath {
-    /// The CGeometry kernel path for a resolved path.
-    var geometryPath: Int32 {
-        switch self {
-        case .avx2: Int32(GEO_PATH_AVX2)
-        case .avx512: Int32(GEO_PATH_AVX512)
-        case .portable: Int32(GEO_PATH_PORTABLE)
-        case .automatic: (try? resolved())?.geometryPath ?? Int32(GEO_PATH_PORTABLE)
         }
     }
 }

@@ -48,6 +48,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker threads (stages that are single-threaded by nature ignore it).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: ArgumentHelp("Kernel path for --stage op: automatic, portable, avx2, avx512 (to compare paths side by side).",
+                               visibility: .hidden))
+    var kernelPath: KernelPath = .automatic
+
     @Option(help: "Timed iterations (after one untimed warm-up).")
     var iterations: Int = 10
 
@@ -90,7 +94,8 @@ struct BenchCommand: ParsableCommand {
                 throw ValidationError("--stage op times exactly one action (--thumbnails, --crop, --scale or --rotate)")
             }
             let image = try decodedOrExit(bytes)
-            let processing = ProcessingOptions(filter: actionFlags.filter, threads: threads)
+            guard kernelPath.isSupported else { throw ValidationError("this CPU cannot run kernel path \(kernelPath.rawValue)") }
+            let processing = ProcessingOptions(filter: actionFlags.filter, threads: threads, kernelPath: kernelPath)
             let hasAlpha = (format ?? image.sourceFormat ?? .png) != .jpeg
             task = { () throws(ImagingError) in _ = try image.applying(action, outputHasAlpha: hasAlpha, options: processing) }
         case .endToEnd:
@@ -136,6 +141,8 @@ struct BenchCommand: ParsableCommand {
         FileHandle.standardError.write(Data("asset-worker bench: \(error)\n".utf8))
     }
 }
+
+extension KernelPath: ExpressibleByArgument {}
 
 extension ImageFormat: ExpressibleByArgument {
     public init?(argument: String) {

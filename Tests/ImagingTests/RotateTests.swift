@@ -10,7 +10,7 @@ final class RotateTests: XCTestCase {
 
     private static let oddSizes = [(1, 1), (1, 9), (9, 1), (17, 5), (70, 33), (8, 8), (16, 24), (100, 37), (33, 70)]
 
-    func testEveryOrientationMatchesAPerPixelLoopOnEveryPathAndThreadCount() {
+    func testEveryOrientationMatchesAPerPixelLoopOnEveryPathAndThreadCount() throws {
         for layout in PixelLayout.allCases {
             for (w, h) in Self.oddSizes {
                 let image = Self.randomImage(width: w, height: h, layout: layout, seed: UInt64(w * 131 + h))
@@ -18,7 +18,7 @@ final class RotateTests: XCTestCase {
                     let expected = Self.referenceOrientation(image, exif: exif)
                     for path in ResamplePath.supported {
                         for threads in [1, 3] {
-                            let got = image.applyingOrientation(exif, threads: threads, path: path)
+                            let got = try image.applyingOrientation(exif, threads: threads, path: path)
                             XCTAssertEqual(got, expected, "\(layout) \(w)x\(h) exif \(exif) \(path) threads \(threads)")
                         }
                     }

@@ -15,10 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CKernelChoice.h"
+
+// The path argument is a KC_PATH_* from CKernelChoice.
 enum {
-    GEO_PATH_PORTABLE = 0,
-    GEO_PATH_AVX2 = 1,
-    GEO_PATH_AVX512 = 2,
+    GEO_PATH_PORTABLE = KC_PATH_PORTABLE,
+    GEO_PATH_AVX2 = KC_PATH_AVX2,
+    GEO_PATH_AVX512 = KC_PATH_AVX512,
 };
 
 /// Writes output rows [row_begin, row_end) of `src` (width x height, tightly
@@ -27,6 +30,14 @@ enum {
 /// output buffer.
 void geo_orient_u8(const uint8_t *src, int width, int height, int channels, int exif,
                    uint8_t *dst, int row_begin, int row_end, int path);
+
+/// A half turn (EXIF orientation 3) in place: `px` holds `pixels` pixels of
+/// `channels` bytes (a whole tightly packed image is one run), and pixel i
+/// swaps with pixel pixels - 1 - i for every i in [begin, end), end <= pixels / 2
+/// (an odd run's middle pixel stays where it is). No second image-sized
+/// buffer, so no fresh pages to fault in and zero; disjoint [begin, end)
+/// ranges may run on different threads. Gives the bytes geo_orient_u8(exif 3) does.
+void geo_half_turn_in_place_u8(uint8_t *px, size_t pixels, int channels, size_t begin, size_t end, int path);
 
 /// Sub-pixel positions per pixel in the bicubic weight table.
 #define GEO_SUBPIXELS 1024

@@ -11,20 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-    RS_PATH_PORTABLE = 0,
-    RS_PATH_AVX2 = 1,
-    RS_PATH_AVX512 = 2,
-};
+#include "CKernelChoice.h"
 
+// The path argument of every function below is a KC_PATH_* from CKernelChoice
+// (kc_fastest_path() or a slower one, for tests and benchmarks).
 enum {
-    RS_CPU_AVX2 = 1,
-    /// AVX-512 F + BW + VL + VNNI (vpdpwssd) + VBMI (vpermb), the set the AVX-512 path uses.
-    RS_CPU_AVX512 = 2,
+    RS_PATH_PORTABLE = KC_PATH_PORTABLE,
+    RS_PATH_AVX2 = KC_PATH_AVX2,
+    RS_PATH_AVX512 = KC_PATH_AVX512,
 };
-
-/// Bit set of RS_CPU_* for the running CPU (always 0 outside x86-64).
-int rs_cpu_features(void);
 
 /// Fixed-point coefficients of one axis. Output i reads `count[i]` inputs
 /// from `start[i]`, with weights `weights[i * stride ..]` that sum to

@@ -9,16 +9,21 @@ public struct ProcessingOptions: Sendable, Equatable {
     /// What fills the corners of a rotation by an angle that is not a multiple
     /// of 90 when the output has no alpha channel (JPEG). Default white.
     public var background: RGBColor
+    /// Kernel implementation for resampling and rotation (every path gives the
+    /// same pixels; forcing one is for benchmarks and tests).
+    public var kernelPath: KernelPath
 
-    public init(filter: ResampleFilter = .lanczos3, threads: Int? = nil, linearLight: Bool = false, background: RGBColor = .white) {
+    public init(filter: ResampleFilter = .lanczos3, threads: Int? = nil, linearLight: Bool = false, background: RGBColor = .white,
+                kernelPath: KernelPath = .automatic) {
         self.filter = filter
         self.threads = threads
         self.linearLight = linearLight
         self.background = background
+        self.kernelPath = kernelPath
     }
 
     var resampleOptions: ResampleOptions {
-        ResampleOptions(filter: filter, threads: threads, linearLight: linearLight)
+        ResampleOptions(filter: filter, threads: threads, linearLight: linearLight, path: kernelPath)
     }
 }
 

@@ -16,9 +16,9 @@ public struct RotateOptions: Sendable, Equatable {
     /// nil uses every active processor. Any count gives the same pixels.
     public var threads: Int?
     /// Kernel implementation (the same choice as resizing); every path gives the same pixels.
-    public var path: ResamplePath
+    public var path: KernelPath
 
-    public init(background: RGBColor = .white, addingAlpha: Bool = false, threads: Int? = nil, path: ResamplePath = .automatic) {
+    public init(background: RGBColor = .white, addingAlpha: Bool = false, threads: Int? = nil, path: KernelPath = .automatic) {
         self.background = background
         self.addingAlpha = addingAlpha
         self.threads = threads
@@ -47,9 +47,9 @@ extension PixelBuffer {
         let turn = Self.normalizedDegrees(degrees)
         switch turn {
         case 0: return self
-        case 90: return applyingOrientation(6, threads: options.threads, path: path)
-        case 180: return applyingOrientation(3, threads: options.threads, path: path)
-        case 270: return applyingOrientation(8, threads: options.threads, path: path)
+        case 90: return try applyingOrientation(6, threads: options.threads, path: path)
+        case 180: return try applyingOrientation(3, threads: options.threads, path: path)
+        case 270: return try applyingOrientation(8, threads: options.threads, path: path)
         default: return BicubicRotation(source: self, degrees: turn, options: options, path: path).run()
         }
     }
@@ -103,7 +103,7 @@ struct BicubicRotation {
     let source: PixelBuffer
     let degrees: Double
     let options: RotateOptions
-    let path: ResamplePath
+    let path: KernelPath
 
     /// Catmull-Rom weights per 1/1024 pixel, shared by every rotation.
     static let weights: [Int16] = {
@@ -119,7 +119,7 @@ struct BicubicRotation {
         var map = mapping(outWidth: size.width, outHeight: size.height)
         let background = edgePixel(layout)
         let c = layout.channels
-        let kernel = path.geometryPath, alphaKernel = path.kernelPath
+        let kernel = path.kernelPath
         return PixelBuffer(width: size.width, height: size.height, layout: layout) { out in
             let target = UncheckedSendable(out.baseAddress!.assumingMemoryBound(to: UInt8.self))
             input.bytes.withUnsafeBufferPointer { src in
@@ -134,7 +134,7 @@ struct BicubicRotation {
                                                     Int32(size.width), Int32(rows.lowerBound), Int32(rows.upperBound),
                                                     m, t, b, kernel)
                                 if layout.hasAlpha {
-                                    rs_unpremultiply_u8(dst + rows.lowerBound * size.width * c, rows.count * size.width, Int32(c), alphaKernel)
+                                    rs_unpremultiply_u8(dst + rows.lowerBound * size.width * c, rows.count * size.width, Int32(c), kernel)
                                 }
                             }
                         }

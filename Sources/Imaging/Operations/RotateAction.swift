@@ -5,6 +5,6 @@ extension Image {
     /// `options.background` otherwise (JPEG).
     func rotatedForAction(degrees: Double, outputHasAlpha: Bool, options: ProcessingOptions) throws(ImagingError) -> Image {
         try rotated(degrees: degrees, options: RotateOptions(
-            background: options.background, addingAlpha: outputHasAlpha, threads: options.threads))
+            background: options.background, addingAlpha: outputHasAlpha, threads: options.threads, path: options.kernelPath))
     }
 }

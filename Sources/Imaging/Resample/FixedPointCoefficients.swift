@@ -90,7 +90,7 @@ struct FixedPointCoefficients {
     }
 
     /// Adds the packed weights the horizontal kernel of `path` reads.
-    mutating func packForHorizontalPass(path: ResamplePath, channels: Int) {
+    mutating func packForHorizontalPass(path: KernelPath, channels: Int) {
         let kernelPath = path.kernelPath, c = Int32(channels)
         let size = withKernelCoefficients { rs_packed_weights_count($0, kernelPath, c) }
         guard size > 0 else { return }

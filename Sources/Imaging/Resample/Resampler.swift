@@ -57,7 +57,7 @@ struct Resampler {
 
     // MARK: 8-bit fixed point
 
-    private func runFixedPoint(path: ResamplePath, stripes: Int) -> PixelBuffer {
+    private func runFixedPoint(path: KernelPath, stripes: Int) -> PixelBuffer {
         let channels = Int32(source.channels)
         let c = source.channels
         let inWidth = source.width, inHeight = source.height
@@ -67,20 +67,35 @@ struct Resampler {
 
         // The SIMD paths want padded windows; a row narrower than one padded
         // window goes through the portable kernel (same bytes, just slower).
+        // Both axes' coefficients come from the cache when this size was made before.
+        let cache = CoefficientCache.shared
         var padded: FixedPointCoefficients?
         var fallback = path
         if width != inWidth {
-            let windows = ResampleWindows(filter: filter, inSize: inWidth, outSize: width)
-            padded = FixedPointCoefficients(windows, tapMultiple: Int(rs_horizontal_tap_multiple(path.kernelPath, channels)))
+            let multiple = Int(rs_horizontal_tap_multiple(path.kernelPath, channels))
+            let key = CoefficientCache.Key(inSize: inWidth, outSize: width, filter: filter, tapMultiple: multiple,
+                                           packedFor: path, channels: c)
+            padded = cache.coefficients(key) {
+                var k = FixedPointCoefficients(ResampleWindows(filter: filter, inSize: inWidth, outSize: width), tapMultiple: multiple)
+                k?.packForHorizontalPass(path: path, channels: c)
+                return k
+            }
             if padded == nil {
                 fallback = .portable
-                padded = FixedPointCoefficients(windows, tapMultiple: 1)
+                let key = CoefficientCache.Key(inSize: inWidth, outSize: width, filter: filter, tapMultiple: 1,
+                                               packedFor: .portable, channels: c)
+                padded = cache.coefficients(key) {
+                    FixedPointCoefficients(ResampleWindows(filter: filter, inSize: inWidth, outSize: width), tapMultiple: 1)
+                }
             }
-            padded?.packForHorizontalPass(path: fallback, channels: c)
         }
         let horizontal = padded, horizontalPath = fallback
+        let verticalKey = CoefficientCache.Key(inSize: inHeight, outSize: height, filter: filter, tapMultiple: 1,
+                                               packedFor: nil, channels: 0)
         let vertical = height != inHeight
-            ? FixedPointCoefficients(ResampleWindows(filter: filter, inSize: inHeight, outSize: height), tapMultiple: 1)
+            ? cache.coefficients(verticalKey) {
+                FixedPointCoefficients(ResampleWindows(filter: filter, inSize: inHeight, outSize: height), tapMultiple: 1)
+            }
             : nil
 
         return PixelBuffer(width: width, height: height, layout: source.layout) { output in
