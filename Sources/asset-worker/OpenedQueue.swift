@@ -33,6 +33,10 @@ struct OpenedQueue {
             throw CLIFailure(status: ExitStatus.unavailable, message: "the queue \(parsed) cannot be used: \(error.message)")
         }
         let sources = PostgresSourceStore(sharing: store)
-        return OpenedQueue(store: store, sources: sources, description: "queue \(parsed)", closeStores: { await store.shutdown() })
+        // A restarting or briefly unreachable PostgreSQL pauses the work (each call tried again for up to 2 minutes).
+        let riding = RetryingJobStore(store) { error, attempt in
+            if attempt == 1 { FileHandle.standardError.write(Data("asset-worker: the queue is unreachable (\(error.message)); retrying\n".utf8)) }
+        }
+        return OpenedQueue(store: riding, sources: sources, description: "queue \(parsed)", closeStores: { await store.shutdown() })
     }
 }

@@ -77,15 +77,17 @@ final class QueueProcessTests: XCTestCase {
     }
 
     /// A `work` process with its own state folder (its source cache), as on its own machine.
-    func startWorker(_ binary: URL, _ name: String, lease: Int, extra: [String] = []) throws -> (Process, Pipe, Pipe) {
+    /// Output goes to files, read after exit: pipes read one after the other would fill
+    /// (a worker printing JSON lines blocks on a full pipe while the test waits on another).
+    func startWorker(_ binary: URL, _ name: String, lease: Int, extra: [String] = []) throws -> (Process, OutputFile, OutputFile) {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["work", "--queue", queueURL, "--jobs", "4", "--lease", String(lease), "--json",
                              "--state-dir", root.appendingPathComponent(name).path] + extra
         process.environment = WorkerProcess.environment(for: sandbox)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let out = try OutputFile(root.appendingPathComponent("\(name).out")), err = try OutputFile(root.appendingPathComponent("\(name).err"))
+        process.standardOutput = out.handle
+        process.standardError = err.handle
         try process.run()
         return (process, out, err)
     }
@@ -131,9 +133,9 @@ final class QueueProcessTests: XCTestCase {
         workers.append(try startWorker(binary, "w3", lease: 10, extra: ["--follow", "--metrics-port", String(metricsPort)]))
         var recordsPerWorker: [Int] = []
         for (process, out, err) in workers.prefix(2) {
-            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
+            let stdout = out.text
+            let stderr = err.text
             XCTAssertEqual(process.terminationStatus, 0, stderr)
             recordsPerWorker.append(stdout.split(separator: "\n").count)
         }
@@ -149,9 +151,9 @@ final class QueueProcessTests: XCTestCase {
             XCTAssertTrue(metrics.contains(name), "metric \(name) missing from:\n\(metrics.prefix(2000))")
         }
         kill(service.processIdentifier, SIGTERM)
-        let stdout = String(decoding: workers[2].1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: workers[2].2.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         service.waitUntilExit()
+        let stdout = workers[2].1.text
+        let stderr = workers[2].2.text
         XCTAssertEqual(service.terminationStatus, 0, "SIGTERM drains: \(stderr)")
         let serviceRecords = stdout.split(separator: "\n").count
         recordsPerWorker.append(serviceRecords)
@@ -184,6 +186,31 @@ final class QueueProcessTests: XCTestCase {
         return nil
     }
 
+    /// PostgreSQL stopped for 3 s mid-batch, then started again: the workers pause
+    /// (their calls are retried) and the batch completes, no job failed for it.
+    func testAPostgreSQLOutageMidBatchPausesTheWorkersAndTheBatchCompletes() async throws {
+        let binary = try WorkerProcess.binary()
+        guard ProcessInfo.processInfo.environment["ASSET_WORKER_PG_STATE"] != nil else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("ASSET_WORKER_PG_STATE is not set (scripts/test.sh sets it)") }
+            throw XCTSkip("ASSET_WORKER_PG_STATE is not set: the server is not one scripts/start-postgres.sh started")
+        }
+        try enqueue(binary)
+        let workers = try (1 ... 2).map { try startWorker(binary, "w\($0)", lease: 15) }
+        try await Task.sleep(for: .seconds(1.5))
+        let restart = WorkerProcess.projectRoot.appendingPathComponent("scripts/restart-postgres.sh").path
+        try Shell.run("bash \(restart) stop")
+        try await Task.sleep(for: .seconds(3))
+        try Shell.run("bash \(restart) start")
+        for (process, _, err) in workers {
+            process.waitUntilExit()
+            let stderr = err.text
+            XCTAssertEqual(process.terminationStatus, 0, "a worker rides out the outage: \(stderr)")
+        }
+        try await assertExactlyOnce(binary)
+        let status = try Self.run(binary, ["status", "--queue", queueURL, "--json"], [:])
+        XCTAssertFalse(status.stdout.contains("\"failed\""), "no job failed for the outage: \(status.stdout)")
+    }
+
     func testAKilledWorkerAndAStoppedOneLoseNothingAndDoNothingTwice() async throws {
         let binary = try WorkerProcess.binary()
         try enqueue(binary)
@@ -192,8 +219,9 @@ final class QueueProcessTests: XCTestCase {
         let workers = try (1 ... 3).map { try startWorker(binary, "w\($0)", lease: lease) }
         // Seeded moments, so a failure can be replayed.
         var generator = SeededGenerator(seed: 20261203)
-        let killAfter = Double.random(in: 0.8 ... 2.0, using: &generator)
-        let stopAfter = Double.random(in: 0.8 ... 2.0, using: &generator)
+        // (A worker needs about a second to start and connect; the batch takes about ten.)
+        let killAfter = Double.random(in: 2.0 ... 3.5, using: &generator)
+        let stopAfter = Double.random(in: 2.0 ... 3.5, using: &generator)
         try await Task.sleep(for: .seconds(min(killAfter, stopAfter)))
         kill(workers[0].0.processIdentifier, SIGKILL)
         try await Task.sleep(for: .seconds(abs(killAfter - stopAfter)))
@@ -202,10 +230,9 @@ final class QueueProcessTests: XCTestCase {
         try await Task.sleep(for: .seconds(Double(lease) * 2 + 1))
         kill(workers[1].0.processIdentifier, SIGCONT)
         var outcomes: [String] = []
-        for (index, (process, out, err)) in workers.enumerated() {
-            _ = out.fileHandleForReading.readDataToEndOfFile()
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        for (index, (process, _, err)) in workers.enumerated() {
             process.waitUntilExit()
+            let stderr = err.text
             outcomes.append("worker \(index + 1): \(process.terminationReason == .uncaughtSignal ? "signal" : "exit") \(process.terminationStatus)")
             if index == 2 { XCTAssertEqual(process.terminationStatus, 0, stderr) }
             if index == 1 {
@@ -233,4 +260,16 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// A file a child process writes its output to; read once the process has exited.
+struct OutputFile {
+    let url: URL
+    let handle: FileHandle
+    init(_ url: URL) throws {
+        self.url = url
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        handle = try FileHandle(forWritingTo: url)
+    }
+    var text: String { (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ClassySandbox
 import Foundation
 import XCTest
@@ -29,4 +32,34 @@ enum WorkerProcess {
         environment["CLASSY_MEMBER_ID"] = String(memberID)
         return environment
     }
+}
+
+/// Shell steps for tests that start daemons (PostgreSQL).
+enum Shell {
+    /// Runs a shell command and returns its output. Through posix_spawn and
+    /// waitpid, not Foundation's Process: its wait never returns once a command
+    /// (pg_ctl) leaves a daemon behind. Output goes to a file for the same reason.
+    @discardableResult
+    static func run(_ command: String, allowFailure: Bool = false) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("sh-\(UUID().uuidString).out").path
+        defer { unlink(output) }
+        var pid: pid_t = 0
+        let argv = ["/bin/bash", "-c", "(\(command)) >\(output) 2>&1 </dev/null"]
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        guard posix_spawn(&pid, "/bin/bash", nil, nil, &cArgs, environ) == 0 else { throw ShellFailure(description: "cannot spawn bash") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let exited = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        if exited != 0, !allowFailure {
+            throw ShellFailure(description: "`\(command)` failed (\(exited)): \(text)")
+        }
+        return text
+    }
+
+}
+
+struct ShellFailure: Error, CustomStringConvertible {
+    var description: String
 }
