@@ -77,7 +77,7 @@ public struct SandboxCampaign: Codable, Sendable {
 struct IssuedToken: Sendable {
     var clientID: String
     var trusted: Bool
-    var expiresAt: Int64
+    var expiresAtMilliseconds: Int64
 }
 
 /// A JSON value with ordered keys, so responses read like the documentation

@@ -61,6 +61,9 @@ actor SandboxState {
     }
 
     var now: Int64 { Int64(Date().timeIntervalSince1970) + clockOffset }
+    /// The same clock in milliseconds, for lifetimes of a few seconds: whole
+    /// seconds would make a 1 s token live anywhere between 0 and 1 s.
+    var nowMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1000) + clockOffset * 1000 }
 
     func advanceClock(by seconds: Int64) { clockOffset += seconds }
 
@@ -119,16 +122,16 @@ actor SandboxState {
 
     func issueToken(app: SandboxClientApp, lifetime: Int) -> String {
         let token = randomToken(20)
-        tokens[token] = IssuedToken(clientID: app.clientID, trusted: app.trusted, expiresAt: now + Int64(lifetime))
+        tokens[token] = IssuedToken(clientID: app.clientID, trusted: app.trusted, expiresAtMilliseconds: nowMilliseconds + Int64(lifetime) * 1000)
         return token
     }
 
     func token(_ value: String) -> IssuedToken? {
-        guard let t = tokens[value], t.expiresAt > now else { return nil }
+        guard let t = tokens[value], t.expiresAtMilliseconds > nowMilliseconds else { return nil }
         return t
     }
 
-    func expireAllTokens() { for k in tokens.keys { tokens[k]?.expiresAt = 0 } }
+    func expireAllTokens() { for k in tokens.keys { tokens[k]?.expiresAtMilliseconds = 0 } }
 
     // MARK: records
 
