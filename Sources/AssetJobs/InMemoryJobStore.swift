@@ -171,13 +171,14 @@ public actor InMemoryJobStore: JobStore {
         order.compactMap { jobs[$0] }.filter { $0.step != .done }
     }
 
-    public func status() async throws(JournalError) -> JournalStatus {
+    public func status(batch: String?) async throws(JournalError) -> JournalStatus {
         let now = clock()
         func state(_ step: JobStep, _ error: String?) -> String { error == nil ? step.rawValue : "failed" }
         var jobCounts: [String: Int] = [:], itemCounts: [String: Int] = [:]
         var failures: [JournalStatus.Failure] = []
         var lastUpload: Date?
-        for job in order.compactMap({ jobs[$0] }) {
+        let scoped = order.compactMap { jobs[$0] }.filter { batch == nil || $0.plan.batch == batch }
+        for job in scoped {
             jobCounts[state(job.step, job.error), default: 0] += 1
             for item in job.items {
                 itemCounts[state(item.step, item.error), default: 0] += 1
@@ -193,15 +194,17 @@ public actor InMemoryJobStore: JobStore {
             info.claimedJobs = holders.values.filter { $0.runID == id }.count
             return info
         }
-        let incomplete = jobs.values.contains { $0.step != .done }
+        let incomplete = scoped.contains { $0.step != .done }
+        let keys = Set(scoped.map(\.plan.key))
         return JournalStatus(jobCounts: jobCounts, itemCounts: itemCounts, failures: failures.sorted { $0.at < $1.at },
                              lastSuccessfulUpload: lastUpload, activeRuns: live,
                              paused: live.isEmpty && lastEnd == .paused && incomplete,
-                             abandonedCount: abandoned.count, possiblyOrphanedCount: jobs.values.reduce(0) { $0 + $1.possiblyOrphaned })
+                             abandonedCount: abandoned.filter { keys.contains($0.jobKey) }.count,
+                             possiblyOrphanedCount: scoped.reduce(0) { $0 + $1.possiblyOrphaned })
     }
 
-    public func allAssets() async throws(JournalError) -> [JournalItem] {
-        order.compactMap { jobs[$0] }.flatMap(\.items)
+    public func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] {
+        order.compactMap { jobs[$0] }.filter { batch == nil || $0.plan.batch == batch }.flatMap(\.items)
     }
 
     public func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] { abandoned }

@@ -63,10 +63,19 @@ public protocol JobStore: Sendable {
     func job(key: String) async throws(JournalError) -> JournalJob?
     /// Jobs not done yet (failed ones included), oldest first, with their items.
     func incompleteJobs() async throws(JournalError) -> [JournalJob]
-    func status() async throws(JournalError) -> JournalStatus
-    /// Every image of every job, for `verify`.
-    func allAssets() async throws(JournalError) -> [JournalItem]
+    /// Jobs, images and failures of one batch (`JobPlan.batch`), or of every job
+    /// when `batch` is nil. The live workers are the whole store's either way.
+    func status(batch: String?) async throws(JournalError) -> JournalStatus
+    /// Every image of every job (of one batch, when given), for `verify`.
+    func allAssets(batch: String?) async throws(JournalError) -> [JournalItem]
     func abandonedAssets() async throws(JournalError) -> [AbandonedAsset]
+}
+
+extension JobStore {
+    /// The whole store's status.
+    public func status() async throws(JournalError) -> JournalStatus { try await status(batch: nil) }
+    /// Every image of every job.
+    public func allAssets() async throws(JournalError) -> [JournalItem] { try await allAssets(batch: nil) }
 }
 
 /// The name the batch engine used before the port had several implementations.

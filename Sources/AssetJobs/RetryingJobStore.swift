@@ -76,11 +76,11 @@ public struct RetryingJobStore: JobStore {
     public func incompleteJobs() async throws(JournalError) -> [JournalJob] {
         try await retrying { () throws(JournalError) in try await inner.incompleteJobs() }
     }
-    public func status() async throws(JournalError) -> JournalStatus {
-        try await retrying { () throws(JournalError) in try await inner.status() }
+    public func status(batch: String?) async throws(JournalError) -> JournalStatus {
+        try await retrying { () throws(JournalError) in try await inner.status(batch: batch) }
     }
-    public func allAssets() async throws(JournalError) -> [JournalItem] {
-        try await retrying { () throws(JournalError) in try await inner.allAssets() }
+    public func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] {
+        try await retrying { () throws(JournalError) in try await inner.allAssets(batch: batch) }
     }
     public func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] {
         try await retrying { () throws(JournalError) in try await inner.abandonedAssets() }

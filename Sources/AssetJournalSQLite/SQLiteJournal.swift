@@ -434,9 +434,12 @@ public final class SQLiteJournal: JobStore {
         }
     }
 
-    public func allAssets() async throws(JournalError) -> [JournalItem] {
+    public func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT item.* FROM item JOIN job ON job.key = item.jobKey ORDER BY job.plannedAt, job.rowid, item.position")
+            try Row.fetchAll(db, sql: """
+                SELECT item.* FROM item JOIN job ON job.key = item.jobKey WHERE (? IS NULL OR job.batch = ?)
+                ORDER BY job.plannedAt, job.rowid, item.position
+                """, arguments: [batch, batch])
                 .map(Self.journalItem)
         }
     }
@@ -449,17 +452,25 @@ public final class SQLiteJournal: JobStore {
         }
     }
 
-    public func status() async throws(JournalError) -> JournalStatus {
+    public func status(batch: String?) async throws(JournalError) -> JournalStatus {
         try await read { db in
-            func counts(_ table: String) throws -> [String: Int] {
+            // Every count below is of the batch's jobs (all jobs when `batch` is nil).
+            let inBatch = "(? IS NULL OR batch = ?)"
+            let scope: StatementArguments = [batch, batch]
+            func counts(_ sql: String) throws -> [String: Int] {
                 var result: [String: Int] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT CASE WHEN error IS NULL THEN step ELSE 'failed' END AS state, COUNT(*) AS n FROM \(table) GROUP BY state") {
+                for row in try Row.fetchAll(db, sql: sql, arguments: scope) {
                     result[row["state"]] = row["n"]
                 }
                 return result
             }
-            let jobCounts = try counts("job")
-            let failures = try Row.fetchAll(db, sql: "SELECT * FROM job WHERE error IS NOT NULL ORDER BY updatedAt, rowid").map { row in
+            let jobCounts = try counts("SELECT CASE WHEN error IS NULL THEN step ELSE 'failed' END AS state, COUNT(*) AS n FROM job WHERE \(inBatch) GROUP BY state")
+            let itemCounts = try counts("""
+                SELECT CASE WHEN item.error IS NULL THEN item.step ELSE 'failed' END AS state, COUNT(*) AS n
+                FROM item JOIN job ON job.key = item.jobKey WHERE \(inBatch) GROUP BY state
+                """)
+            let failures = try Row.fetchAll(db, sql: "SELECT * FROM job WHERE error IS NOT NULL AND \(inBatch) ORDER BY updatedAt, rowid",
+                                            arguments: scope).map { row in
                 JournalStatus.Failure(jobKey: row["key"], role: row["role"], target: row["target"], sourcePath: row["sourcePath"],
                                       error: row["error"], at: row["updatedAt"])
             }
@@ -473,14 +484,19 @@ public final class SQLiteJournal: JobStore {
                 active.append(info)
             }
             let lastEnd = try String.fetchOne(db, sql: "SELECT endReason FROM run WHERE endedAt IS NOT NULL ORDER BY endedAt DESC, id DESC LIMIT 1")
-            let incomplete = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE step != ?", arguments: [JobStep.done.rawValue]) ?? 0
+            let incomplete = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE step != ? AND \(inBatch)",
+                                              arguments: [JobStep.done.rawValue, batch, batch]) ?? 0
             return JournalStatus(
-                jobCounts: jobCounts, itemCounts: try counts("item"), failures: failures,
-                lastSuccessfulUpload: try Date.fetchOne(db, sql: "SELECT MAX(uploadedAt) FROM item"),
+                jobCounts: jobCounts, itemCounts: itemCounts, failures: failures,
+                lastSuccessfulUpload: try Date.fetchOne(db, sql: "SELECT MAX(item.uploadedAt) FROM item JOIN job ON job.key = item.jobKey WHERE \(inBatch)",
+                                                        arguments: scope),
                 activeRuns: active,
                 paused: active.isEmpty && lastEnd == RunEnd.paused.rawValue && incomplete > 0,
-                abandonedCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM abandonedAsset") ?? 0,
-                possiblyOrphanedCount: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(possiblyOrphaned), 0) FROM job") ?? 0)
+                abandonedCount: try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM abandonedAsset WHERE (? IS NULL OR jobKey IN (SELECT key FROM job WHERE batch = ?))
+                    """, arguments: scope) ?? 0,
+                possiblyOrphanedCount: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(possiblyOrphaned), 0) FROM job WHERE \(inBatch)",
+                                                        arguments: scope) ?? 0)
         }
     }
 

@@ -338,9 +338,12 @@ public final class PostgresJobStore: JobStore {
         }
     }
 
-    public func allAssets() async throws(JournalError) -> [JournalItem] {
+    public func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] {
         try await db.read("reading the assets") { c in
-            try await self.db.rows("SELECT item.* FROM item JOIN job ON job.key = item.job_key ORDER BY job.seq, item.position", on: c)
+            try await self.db.rows("""
+                SELECT item.* FROM item JOIN job ON job.key = item.job_key WHERE (\(batch)::text IS NULL OR job.batch = \(batch))
+                ORDER BY job.seq, item.position
+                """, on: c)
                 .map { try Self.journalItem($0.makeRandomAccess()) }
         }
     }
@@ -354,24 +357,32 @@ public final class PostgresJobStore: JobStore {
         }
     }
 
-    public func status() async throws(JournalError) -> JournalStatus {
+    public func status(batch: String?) async throws(JournalError) -> JournalStatus {
         // One snapshot, so the counts agree with each other while workers write.
         try await db.transaction("reading the queue's status") { c in
             try await self.db.rows("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", on: c)
-            func counts(_ table: String) async throws -> [String: Int] {
+            // Every count below is of the batch's jobs (all jobs when `batch` is nil): $1.
+            let inBatch = "($1::text IS NULL OR job.batch = $1)"
+            var scope = PostgresBindings()
+            try scope.append(batch)
+            func counts(_ sql: String) async throws -> [String: Int] {
                 var result: [String: Int] = [:]
-                for row in try await self.db.rows(PostgresQuery(unsafeSQL: """
-                    SELECT CASE WHEN error IS NULL THEN step ELSE 'failed' END AS state, COUNT(*) FROM \(table) GROUP BY 1
-                    """), on: c) {
+                for row in try await self.db.rows(PostgresQuery(unsafeSQL: sql, binds: scope), on: c) {
                     let (state, n) = try row.decode((String, Int).self)
                     result[state] = n
                 }
                 return result
             }
-            let jobCounts = try await counts("job"), itemCounts = try await counts("item")
-            let failures = try await self.db.rows("""
-                SELECT key, role, target, source_path, error, updated_at FROM job WHERE error IS NOT NULL ORDER BY updated_at, seq
-                """, on: c).map { row in
+            let jobCounts = try await counts("""
+                SELECT CASE WHEN error IS NULL THEN step ELSE 'failed' END AS state, COUNT(*) FROM job WHERE \(inBatch) GROUP BY 1
+                """)
+            let itemCounts = try await counts("""
+                SELECT CASE WHEN item.error IS NULL THEN item.step ELSE 'failed' END AS state, COUNT(*)
+                FROM item JOIN job ON job.key = item.job_key WHERE \(inBatch) GROUP BY 1
+                """)
+            let failures = try await self.db.rows(PostgresQuery(unsafeSQL: """
+                SELECT key, role, target, source_path, error, updated_at FROM job WHERE error IS NOT NULL AND \(inBatch) ORDER BY updated_at, seq
+                """, binds: scope), on: c).map { row in
                 let (key, role, target, path, error, at) = try row.decode((String, String, String, String, String, Date).self)
                 return JournalStatus.Failure(jobKey: key, role: role, target: target, sourcePath: path, error: error, at: at)
             }
@@ -383,13 +394,13 @@ public final class PostgresJobStore: JobStore {
                 info.claimedJobs = try row.makeRandomAccess()[5].decode(Int.self)
                 return info
             }
-            let summary = try await self.db.rows("""
+            let summary = try await self.db.rows(PostgresQuery(unsafeSQL: """
                 SELECT (SELECT end_reason FROM run WHERE ended_at IS NOT NULL ORDER BY ended_at DESC, id DESC LIMIT 1),
-                       (SELECT COUNT(*) FROM job WHERE step <> 'done'),
-                       (SELECT MAX(uploaded_at) FROM item),
-                       (SELECT COUNT(*) FROM abandoned_asset),
-                       (SELECT COALESCE(SUM(possibly_orphaned), 0)::bigint FROM job)
-                """, on: c)
+                       (SELECT COUNT(*) FROM job WHERE step <> 'done' AND \(inBatch)),
+                       (SELECT MAX(item.uploaded_at) FROM item JOIN job ON job.key = item.job_key WHERE \(inBatch)),
+                       (SELECT COUNT(*) FROM abandoned_asset a JOIN job ON job.key = a.job_key WHERE \(inBatch)),
+                       (SELECT COALESCE(SUM(possibly_orphaned), 0)::bigint FROM job WHERE \(inBatch))
+                """, binds: scope), on: c)
             guard let first = summary.first else { throw JournalError(.storage, "the status query returned nothing") }
             let (lastEnd, incomplete, lastUpload, abandoned, orphaned) = try first.decode((String?, Int, Date?, Int, Int).self)
             return JournalStatus(jobCounts: jobCounts, itemCounts: itemCounts, failures: failures, lastSuccessfulUpload: lastUpload,

@@ -45,28 +45,11 @@ struct EnqueueCommand: AsyncParsableCommand {
         }
         let connection = try await QueueSession.connect(workspace, for: loaded, command: "enqueue")
         let queue = try await QueueSession.open(queueOptions, command: "enqueue", connection: connection)
-        let runner = BatchRunner(manifest: loaded, journal: queue.store, client: connection.client,
-                                 options: BatchOptions(manifestPath: URL(fileURLWithPath: manifest).path, target: connection.target))
-        let result: Result<EnqueueSummary, BatchError>
-        do throws(BatchError) {
-            result = .success(try await runner.enqueue(sources: queue.sources))
-        } catch {
-            result = .failure(error)
-        }
+        let result = await QueueSession.enqueue(loaded, manifestPath: manifest, connection: connection, queue: queue)
         await queue.close()
         await connection.close()
-        switch result {
-        case let .failure(error):
-            StandardError.print("asset-worker enqueue: \(error.message)")
-            throw ExitCode(ExitStatus.of(error))
-        case let .success(summary):
-            if json {
-                JSONLine.print(summary)
-            } else {
-                print(summary.batch)
-                StandardError.print("asset-worker enqueue: batch \(summary.batch): \(summary.added) job(s) added, \(summary.alreadyQueued) already queued, \(summary.alreadyDone) already done; \(summary.sources) source(s) stored")
-            }
-        }
+        let summary = try QueueSession.report(result, command: "enqueue", json: json)
+        if json { JSONLine.print(summary) } else { print(summary.batch) }
     }
 }
 
@@ -129,43 +112,12 @@ struct WorkCommand: AsyncParsableCommand {
         defer { if let metrics { Task { await metrics.stop() } } }
         let connection = try await QueueSession.connect(workspace, for: Manifest(path: nil, jobs: []), command: "work")
         let queue = try await QueueSession.open(queueOptions, command: "work", connection: connection)
-        var options = BatchOptions(jobsInFlight: jobs, target: connection.target)
-        // Renewed three times per lease, so one slow beat does not lose the claims.
-        options.heartbeatInterval = .milliseconds(queueOptions.lease * 1000 / 3)
-        let runner = BatchRunner(manifest: Manifest(path: nil, jobs: []), journal: queue.store, client: connection.client,
-                                 options: options)
-        let progress = ProgressReporter(total: 0, json: json)
-        let cache = workspace.stateDir + "/sources"
-        let follow = follow
-        let task = Task { () throws(BatchError) -> BatchSummary in
-            try await runner.work(sources: queue.sources, cacheDirectory: cache, follow: follow) { progress.report($0) }
-        }
-        // SIGTERM / SIGINT: drain (the jobs in hand stop at a journaled point; the run ends and releases them).
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber)
-            source.setEventHandler {
-                StandardError.print("asset-worker work: draining (finishing the journal)...")
-                task.cancel()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
-        let result = await task.result
+        let result = await QueueSession.work(connection: connection, queue: queue, lease: queueOptions.lease,
+                                             jobs: jobs, follow: follow, json: json, command: "work",
+                                             cacheDirectory: workspace.stateDir + "/sources")
         await queue.close()
         await connection.close()
-        switch result {
-        case let .failure(anyError):
-            let error = anyError as? BatchError ?? BatchError(.service, "\(anyError)")
-            StandardError.print("asset-worker work: \(error.message)")
-            throw ExitCode(ExitStatus.of(error))
-        case let .success(summary):
-            if !json { progress.finish(summary) }
-            if summary.paused { StandardError.print("asset-worker work: drained; the jobs left stay in the queue for other workers") }
-            if let status = ExitStatus.of(summary) { throw ExitCode(status) }
-        }
+        try QueueSession.finish(result, command: "work", json: json)
     }
 }
 
@@ -199,6 +151,75 @@ enum QueueSession {
             await connection?.close()
             StandardError.print("asset-worker \(command): \(failure.message)")
             throw ExitCode(failure.status)
+        }
+    }
+
+    /// Puts a manifest's jobs into the queue (`enqueue`, and `upload --queue` before it works).
+    static func enqueue(_ manifest: Manifest, manifestPath: String, connection: Connection,
+                        queue: OpenedQueue) async -> Result<EnqueueSummary, BatchError> {
+        let runner = BatchRunner(manifest: manifest, journal: queue.store, client: connection.client,
+                                 options: BatchOptions(manifestPath: URL(fileURLWithPath: manifestPath).path, target: connection.target))
+        do throws(BatchError) {
+            return .success(try await runner.enqueue(sources: queue.sources))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The enqueue's outcome for the operator (stderr); a failure becomes its exit status.
+    static func report(_ result: Result<EnqueueSummary, BatchError>, command: String, json: Bool) throws -> EnqueueSummary {
+        switch result {
+        case let .failure(error):
+            StandardError.print("asset-worker \(command): \(error.message)")
+            throw ExitCode(ExitStatus.of(error))
+        case let .success(summary):
+            if !json {
+                StandardError.print("asset-worker \(command): batch \(summary.batch): \(summary.added) job(s) added, \(summary.alreadyQueued) already queued, \(summary.alreadyDone) already done; \(summary.sources) source(s) stored")
+            }
+            return summary
+        }
+    }
+
+    /// Works on the queue until it is empty (or, with `follow`, until SIGTERM or
+    /// SIGINT, which drain: the jobs in hand stop at a journaled point and are released).
+    static func work(connection: Connection, queue: OpenedQueue, lease: Int, jobs: Int, follow: Bool, json: Bool,
+                     command: String, cacheDirectory: String) async -> (Result<BatchSummary, BatchError>, ProgressReporter) {
+        var options = BatchOptions(jobsInFlight: jobs, target: connection.target)
+        // Renewed three times per lease, so one slow beat does not lose the claims.
+        options.heartbeatInterval = .milliseconds(lease * 1000 / 3)
+        let runner = BatchRunner(manifest: Manifest(path: nil, jobs: []), journal: queue.store, client: connection.client,
+                                 options: options)
+        let progress = ProgressReporter(total: 0, json: json)
+        let task = Task { () throws(BatchError) -> BatchSummary in
+            try await runner.work(sources: queue.sources, cacheDirectory: cacheDirectory, follow: follow) { progress.report($0) }
+        }
+        var signalSources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler {
+                StandardError.print("asset-worker \(command): draining (finishing the journal)...")
+                task.cancel()
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+        defer { signalSources.forEach { $0.cancel() } }
+        let result = await task.result.mapError { $0 as? BatchError ?? BatchError(.service, "\($0)") }
+        return (result, progress)
+    }
+
+    /// The worker's outcome for the operator; failures and failed jobs become the exit status.
+    static func finish(_ outcome: (Result<BatchSummary, BatchError>, ProgressReporter), command: String, json: Bool) throws {
+        let (result, progress) = outcome
+        switch result {
+        case let .failure(error):
+            StandardError.print("asset-worker \(command): \(error.message)")
+            throw ExitCode(ExitStatus.of(error))
+        case let .success(summary):
+            if !json { progress.finish(summary) }
+            if summary.paused { StandardError.print("asset-worker \(command): drained; the jobs left stay in the queue for other workers") }
+            if let status = ExitStatus.of(summary) { throw ExitCode(status) }
         }
     }
 }

@@ -19,6 +19,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Show a shared queue (postgres://...) instead of the local journal: its jobs, failures and live workers.", valueName: "URL"))
     var queue: String?
 
+    @Option(help: ArgumentHelp("Only the jobs of this batch (the id `enqueue` printed); the live workers are the whole queue's.", valueName: "ID"))
+    var batch: String?
+
     @Option(help: ArgumentHelp("Also write the journal's jobs as one self-contained page (records, ids, failures; CDN URLs when the API is configured).", valueName: "FILE"))
     var html: String?
 
@@ -58,7 +61,7 @@ struct StatusCommand: AsyncParsableCommand {
             let opened = try await QueueSession.open(url: queue, command: "status")
             where_ = opened.description
             do {
-                status = try await opened.store.status()
+                status = try await opened.store.status(batch: batch)
             } catch {
                 await opened.close()
                 StandardError.print("asset-worker status: \(error)")
@@ -71,7 +74,7 @@ struct StatusCommand: AsyncParsableCommand {
                 return
             }
             do {
-                status = try await SQLiteJournal(path: workspace.journalPath).status()
+                status = try await SQLiteJournal(path: workspace.journalPath).status(batch: batch)
             } catch {
                 StandardError.print("asset-worker status: \(error)")
                 throw ExitCode(ExitStatus.ioError)
@@ -99,7 +102,7 @@ struct StatusCommand: AsyncParsableCommand {
             JSONLine.print(report)
             return
         }
-        print("Journal: \(where_)")
+        print("Journal: \(where_)" + (batch.map { ", batch \($0)" } ?? ""))
         print("Run: " + (report.activeRun.map { "active (\($0))" } ?? (status.paused ? "paused; run upload again (or resume) to continue" : "none active")))
         if report.workers.count > 1 || queue != nil {
             for worker in report.workers { print("Worker: pid \(worker.pid) on \(worker.host) since \(worker.since), \(worker.claimedJobs) job(s) claimed") }
@@ -131,6 +134,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Verify a shared queue (postgres://...) instead of the local journal.", valueName: "URL"))
     var queue: String?
 
+    @Option(help: ArgumentHelp("Only the jobs of this batch (the id `enqueue` printed).", valueName: "ID"))
+    var batch: String?
+
     func run() async throws {
         let journal: any JobStore
         var opened: OpenedQueue?
@@ -161,7 +167,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let checked: Int
         let problems: [VerificationProblem]
         do {
-            (checked, problems) = try await AssetVerifier(journal: journal, client: connection.client).verify()
+            (checked, problems) = try await AssetVerifier(journal: journal, client: connection.client).verify(batch: batch)
         } catch {
             await connection.close()
             StandardError.print("asset-worker verify: \(error)")

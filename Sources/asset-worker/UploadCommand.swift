@@ -53,6 +53,12 @@ struct UploadCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
+    @Option(help: ArgumentHelp("Upload through a shared queue instead of the local journal: enqueue the manifest, then work on the queue here (other machines may `work` on it too).", valueName: "URL"))
+    var queue: String?
+
+    @Option(help: ArgumentHelp("With --queue: a worker that has not renewed its claims for this long is taken for dead.", valueName: "SECONDS"))
+    var lease: Int = 30
+
     var isManifest: Bool {
         let ext = URL(fileURLWithPath: input).pathExtension.lowercased()
         return ["yml", "yaml", "json"].contains(ext)
@@ -61,6 +67,7 @@ struct UploadCommand: AsyncParsableCommand {
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if !isManifest, role == nil { throw ValidationError("a single image needs --role (logo, ecard, social, sponsor, asset)") }
+        if queue != nil, !isManifest { throw ValidationError("--queue takes a manifest: a queue's jobs are enqueued from one (asset-worker enqueue)") }
     }
 
     func run() async throws {
@@ -76,8 +83,35 @@ struct UploadCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.dataError)
         }
 
+        if let queue {
+            try await uploadThroughQueue(manifest, queueURL: queue)
+            return
+        }
         try await UploadSession(workspace: workspace, jobs: jobs, json: json,
                                 manifestPath: isManifest ? URL(fileURLWithPath: input).path : nil).run(manifest)
+    }
+}
+
+extension UploadCommand {
+    /// `upload MANIFEST --queue URL`: `enqueue` then `work` in this process, on one connection.
+    /// The worker takes any job of the queue, not only this manifest's, and stays until
+    /// the queue is empty (as `work` without --follow).
+    func uploadThroughQueue(_ manifest: Manifest, queueURL: String) async throws {
+        let connection = try await QueueSession.connect(workspace, for: manifest, command: "upload")
+        let opened = try await QueueSession.open(url: queueURL, lease: lease, command: "upload", connection: connection)
+        let enqueued = await QueueSession.enqueue(manifest, manifestPath: input, connection: connection, queue: opened)
+        guard case .success = enqueued else {
+            await opened.close()
+            await connection.close()
+            _ = try QueueSession.report(enqueued, command: "upload", json: json)
+            return
+        }
+        _ = try QueueSession.report(enqueued, command: "upload", json: json)
+        let worked = await QueueSession.work(connection: connection, queue: opened, lease: lease, jobs: jobs, follow: false,
+                                             json: json, command: "upload", cacheDirectory: workspace.stateDir + "/sources")
+        await opened.close()
+        await connection.close()
+        try QueueSession.finish(worked, command: "upload", json: json)
     }
 }
 

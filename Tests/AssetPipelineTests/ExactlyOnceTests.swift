@@ -322,7 +322,7 @@ final class FailingJournal: JobStore, @unchecked Sendable {
     func release(_ claim: JobClaim) async throws(JournalError) { try await inner.release(claim) }
     func job(key: String) async throws(JournalError) -> JournalJob? { try await inner.job(key: key) }
     func incompleteJobs() async throws(JournalError) -> [JournalJob] { try await inner.incompleteJobs() }
-    func status() async throws(JournalError) -> JournalStatus { try await inner.status() }
-    func allAssets() async throws(JournalError) -> [JournalItem] { try await inner.allAssets() }
+    func status(batch: String?) async throws(JournalError) -> JournalStatus { try await inner.status(batch: batch) }
+    func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] { try await inner.allAssets(batch: batch) }
     func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] { try await inner.abandonedAssets() }
 }

@@ -34,6 +34,7 @@ public enum JobStoreContract {
         ("ending a run releases its claims; status reports runs and pauses", endRunAndStatus),
         ("possibly orphaned pending assets are counted", possiblyOrphanedCounted),
         ("a write for an unknown job is refused", unknownJob),
+        ("status and assets of one batch count that batch's jobs alone", batchScope),
     ]
 
     // MARK: Helpers
@@ -349,6 +350,36 @@ public enum JobStoreContract {
         try expect(try await store.claim(["nope"], for: run).isEmpty, "an unknown job was claimed")
         try expect(try await store.job(key: "nope") == nil, "unknown job read")
         try await expectError(.unknownJob) { try await store.record(.done, under: JobClaim(jobKey: "nope", runID: run.runID, fence: 1)) }
+        try await store.endRun(run, as: .finished)
+    }
+
+    static func batchScope(_ subject: any JobStoreTestSubject) async throws {
+        let store = try await subject.makeStore()
+        for (key, batch) in [("a1", "A"), ("a2", "A"), ("b1", "B")] {
+            var p = plan(key)
+            p.batch = batch
+            _ = try await store.plan(p)
+        }
+        let run = try await store.beginRun()
+        let a1 = try await claimOne("a1", store, run), b1 = try await claimOne("b1", store, run)
+        try await store.record(.processed([record(0), record(1)]), under: a1)
+        try await upload(a1, store, positions: [0, 1], firstID: 700)
+        try await store.record(.processed([record(0)]), under: b1)
+        try await store.record(.failed(item: 0, error: "boom"), under: b1)
+        try await store.record(.pendingPossiblyOrphaned(item: 0), under: b1)
+        let a = try await store.status(batch: "A"), b = try await store.status(batch: "B")
+        try expect(a.jobCounts == ["markedUploaded": 1, "planned": 1], "batch A's jobs: \(a.jobCounts)")
+        try expect(a.itemCounts == ["markedUploaded": 2] && a.failures.isEmpty && a.possiblyOrphanedCount == 0,
+                   "batch A's images and failures: \(a.itemCounts) \(a.failures.map(\.jobKey)) \(a.possiblyOrphanedCount)")
+        try expect(a.lastSuccessfulUpload != nil && b.lastSuccessfulUpload == nil, "last upload per batch")
+        try expect(b.jobCounts == ["failed": 1] && b.failures.map(\.jobKey) == ["b1"] && b.possiblyOrphanedCount == 1,
+                   "batch B: \(b.jobCounts) \(b.failures.map(\.jobKey)) \(b.possiblyOrphanedCount)")
+        try expect(a.activeRuns.map(\.runID) == [run.runID], "the live workers are the whole store's")
+        try expect(try await store.status(batch: "none").totalJobs == 0, "an unknown batch has no jobs")
+        try expect(try await store.status().totalJobs == 3, "no batch: every job")
+        try expect(try await store.allAssets(batch: "A").map(\.classyAssetID) == [700, 701], "batch A's assets")
+        try expect(try await store.allAssets(batch: "B").map(\.jobKey) == ["b1"], "batch B's assets")
+        try expect(try await store.allAssets().count == 3, "all assets")
         try await store.endRun(run, as: .finished)
     }
 }

@@ -25,13 +25,14 @@ public struct AssetVerifier: Sendable {
 
     /// Returns the number of assets checked and the problems found. A failed
     /// job is a problem too: what the manifest asked for is not all there.
-    public func verify() async throws(JournalError) -> (checked: Int, problems: [VerificationProblem]) {
-        var problems: [VerificationProblem] = try await journal.status().failures.map { failure in
+    /// With `batch`, only that batch's jobs are checked (a queue's `--batch`).
+    public func verify(batch: String? = nil) async throws(JournalError) -> (checked: Int, problems: [VerificationProblem]) {
+        var problems: [VerificationProblem] = try await journal.status(batch: batch).failures.map { failure in
             VerificationProblem(assetID: 0, source: failure.sourcePath,
                                 problem: "job failed (\(failure.role) \(failure.target)): \(failure.error)", unreachable: false)
         }
         var checked = 0
-        for item in try await journal.allAssets() where item.step >= .markedUploaded {
+        for item in try await journal.allAssets(batch: batch) where item.step >= .markedUploaded {
             guard let id = item.classyAssetID else { continue }
             checked += 1
             let source = item.record.path ?? item.record.type ?? "image \(item.position) of job \(item.jobKey.prefix(12))"
@@ -53,12 +54,13 @@ public struct AssetVerifier: Sendable {
                 report("cannot fetch: \(error)", unreachable: true)
             }
         }
-        problems += try await verifyAttachments()
+        problems += try await verifyAttachments(batch: batch)
         return (checked, problems)
     }
 
     /// The eCards, appeal sets and matching plans the journal says it attached images to.
-    func verifyAttachments() async throws(JournalError) -> [VerificationProblem] {
+    /// Every job of the store counts as a later replacement, the batch's or not.
+    func verifyAttachments(batch: String?) async throws(JournalError) -> [VerificationProblem] {
         var problems: [VerificationProblem] = []
         var jobs: [JournalJob] = []
         for key in Set(try await journal.allAssets().map(\.jobKey)).sorted() {
@@ -70,7 +72,7 @@ public struct AssetVerifier: Sendable {
             Set(jobs.filter { $0.plan.target == job.plan.target && $0.updatedAt > job.updatedAt && $0.attachedTo != nil }
                 .flatMap { $0.items.compactMap(\.classyAssetID) })
         }
-        for job in jobs {
+        for job in jobs where batch == nil || job.plan.batch == batch {
             guard let text = job.attachedTo, let attachment = Attachment(text) else { continue }
             let assetIDs = Set(job.items.compactMap(\.classyAssetID))
             let acceptable = assetIDs.union(laterJobsAssets(after: job))

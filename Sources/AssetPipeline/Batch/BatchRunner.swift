@@ -51,12 +51,15 @@ public struct BatchRunner: Sendable {
     public let journal: any JournalStore
     public let client: ClassyClient
     public let options: BatchOptions
+    /// The manifest's batch id (`batchID(of:)`), recorded with each job it plans.
+    let batchID: String
 
     public init(manifest: Manifest, journal: any JournalStore, client: ClassyClient, options: BatchOptions = BatchOptions()) {
         self.manifest = manifest
         self.journal = journal
         self.client = client
         self.options = options
+        self.batchID = Self.batchID(of: manifest)
     }
 
     /// The run as an `AsyncSequence` of events; it ends with the run (and throws
@@ -254,7 +257,9 @@ public struct BatchRunner: Sendable {
                 claim = preclaimed
                 state = try await journaled { try await journal.job(key: job.key) }
             } else {
-                let outcome = try await journaled { try await journal.plan(JobPlan(job, manifestPath: options.manifestPath)) }
+                var plan = JobPlan(job, manifestPath: options.manifestPath)
+                plan.batch = batchID   // the manifest's batch id, as `enqueue` names it, for `status --batch`
+                let outcome = try await journaled { [plan] in try await journal.plan(plan) }
                 if case let .alreadyDone(at) = outcome {
                     await summary.update { $0.skipped += 1 }
                     onEvent(.skipped(job: job, reason: "done on \(ClassyDate.format(at))"))

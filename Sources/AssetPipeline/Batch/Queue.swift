@@ -51,7 +51,7 @@ extension BatchRunner {
             }
         }
         _ = try await checkECardLimits()
-        var summary = EnqueueSummary(batch: Self.batchID(of: manifest))
+        var summary = EnqueueSummary(batch: batchID)
         var stored: Set<String> = []
         for job in manifest.jobs {
             if !stored.contains(job.sourceSHA256) {

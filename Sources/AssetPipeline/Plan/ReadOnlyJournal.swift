@@ -41,14 +41,14 @@ public struct ReadOnlyJournal: JobStore {
         try await base?.incompleteJobs() ?? []
     }
 
-    public func status() async throws(JournalError) -> JournalStatus {
-        if let base { return try await base.status() }
+    public func status(batch: String?) async throws(JournalError) -> JournalStatus {
+        if let base { return try await base.status(batch: batch) }
         return JournalStatus(jobCounts: [:], itemCounts: [:], failures: [], lastSuccessfulUpload: nil, activeRuns: [],
                              paused: false, abandonedCount: 0, possiblyOrphanedCount: 0)
     }
 
-    public func allAssets() async throws(JournalError) -> [JournalItem] {
-        try await base?.allAssets() ?? []
+    public func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] {
+        try await base?.allAssets(batch: batch) ?? []
     }
 
     public func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] {
