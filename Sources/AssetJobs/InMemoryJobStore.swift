@@ -171,6 +171,19 @@ public actor InMemoryJobStore: JobStore {
         order.compactMap { jobs[$0] }.filter { $0.step != .done }
     }
 
+    /// Held lock names; waiters poll (an actor's methods interleave at `await`).
+    private var heldLocks: Set<String> = []
+
+    public func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                               _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+        while heldLocks.contains(name) { try await Task.sleep(for: .milliseconds(2)) }
+        heldLocks.insert(name)
+        defer { heldLocks.remove(name) }
+        let (value, step) = try await body()
+        try await record(step, under: claim)
+        return value
+    }
+
     public func status(batch: String?) async throws(JournalError) -> JournalStatus {
         let now = clock()
         func state(_ step: JobStep, _ error: String?) -> String { error == nil ? step.rawValue : "failed" }

@@ -58,6 +58,21 @@ public protocol JobStore: Sendable {
     /// Records a pending asset given up on, outside of a replacement.
     func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError)
 
+    // MARK: Rules across jobs
+
+    /// Runs `body` holding the store-wide lock `name`, one holder at a time among
+    /// every worker of the store on any machine, then records the step `body`
+    /// returns under `claim` before the lock is let go (in the same transaction
+    /// where the store has one). A body that throws records nothing and its error
+    /// comes out as it is; the store's own failures are `JournalError`s. A holder
+    /// that dies lets go of the lock with its process or connection.
+    ///
+    /// What it is for: a rule that spans jobs, such as at most 4 eCards per
+    /// campaign and one per order, is checked against the API and acted on by
+    /// one worker at a time (`body` reads the campaign's eCards, then attaches).
+    func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                        _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T
+
     // MARK: Reading
 
     func job(key: String) async throws(JournalError) -> JournalJob?

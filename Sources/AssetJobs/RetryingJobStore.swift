@@ -70,6 +70,12 @@ public struct RetryingJobStore: JobStore {
     public func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError) {
         try await retrying { () throws(JournalError) in try await inner.recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim) }
     }
+    /// Not retried: `body` is an API call that may have taken effect; the caller
+    /// decides (the job lifecycle looks the attachment up after a doubt).
+    public func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                        _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+        try await inner.recordHoldingLock(name, under: claim, body)
+    }
     public func job(key: String) async throws(JournalError) -> JournalJob? {
         try await retrying { () throws(JournalError) in try await inner.job(key: key) }
     }

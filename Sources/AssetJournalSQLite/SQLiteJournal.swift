@@ -452,6 +452,25 @@ public final class SQLiteJournal: JobStore {
         }
     }
 
+    /// An `flock`ed file per lock name beside the journal, so runs in other processes
+    /// on this machine exclude each other too, and a killed holder's lock goes with it.
+    public func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                               _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+        let safeName = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+        let lockFile = "\(path).lock-\(safeName)"
+        var fd: Int32?
+        // Polled, not blocking: a blocked flock would hold one of the few cooperative threads.
+        while true {
+            fd = try RunLock.acquire(lockFile)
+            if fd != nil { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        defer { if let fd { RunLock.release(fd) } }
+        let (value, step) = try await body()
+        try await record(step, under: claim)
+        return value
+    }
+
     public func status(batch: String?) async throws(JournalError) -> JournalStatus {
         try await read { db in
             // Every count below is of the batch's jobs (all jobs when `batch` is nil).

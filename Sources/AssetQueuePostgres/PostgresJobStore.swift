@@ -277,6 +277,52 @@ public final class PostgresJobStore: JobStore {
         }
     }
 
+    /// On a connection of its own (a holder may wait and call the API for a while,
+    /// and must not take a pooled connection the heartbeat needs): BEGIN, the
+    /// transaction-scoped advisory lock of `name`, `body`, the fenced record, COMMIT.
+    /// A holder that is stopped or cut off mid-body has its session ended by the
+    /// server once it has been idle in the transaction too long, which frees the
+    /// lock; its attach is then reconciled by whoever takes the job over.
+    public func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                               _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+        let idleLimit = Int(max(2 * leaseDuration, 60) * 1000)
+        do {
+            return try await db.withOwnConnection("taking the lock \(name)") { c in
+                do {
+                    try await self.db.rows("BEGIN", on: c)
+                    try await self.db.rows(PostgresQuery(unsafeSQL: "SET LOCAL idle_in_transaction_session_timeout = \(idleLimit)"), on: c)
+                    try await self.db.rows(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(idleLimit + 30_000)"), on: c)
+                    try await self.db.rows("SELECT pg_advisory_xact_lock(\(QueueSchema.namedLockClass), hashtext(\(name)))", on: c)
+                    let value: T, step: JournalStep
+                    do {
+                        (value, step) = try await body()
+                    } catch {
+                        throw BodyFailure(error: error)
+                    }
+                    let before = try await self.checkFence(claim, c)
+                    let (after, abandoned) = try JournalRules.apply(step, to: before, now: Date())
+                    try await self.store(after, replacing: before, c)
+                    for asset in abandoned { try await self.insertAbandoned(asset, c) }
+                    try await self.db.rows("COMMIT", on: c)
+                    return value
+                } catch {
+                    _ = try? await self.db.rows("ROLLBACK", on: c)
+                    throw error
+                }
+            }
+        } catch let failure as BodyFailure {
+            throw failure.error
+        } catch {
+            if QueueDatabase.sqlState(error) == "55P03" {
+                throw JournalError(.busy, "the lock \(name) was held by another worker for too long")
+            }
+            throw db.journalError(error, while: "recording a step of job \(claim.jobKey.prefix(12)) under the lock \(name)")
+        }
+    }
+
+    /// Wraps an error of a locked body so it comes out as it is, told apart from the store's.
+    private struct BodyFailure: Error { var error: any Error }
+
     /// Writes what `JournalRules` changed: the job row, and the images that differ.
     private func store(_ job: JournalJob, replacing old: JournalJob, _ c: PostgresConnection) async throws {
         let key = job.plan.key

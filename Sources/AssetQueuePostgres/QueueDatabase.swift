@@ -110,6 +110,28 @@ final class QueueDatabase: Sendable {
         }
     }
 
+    /// Runs `body` on a connection of its own with no deadline (it may wait on a
+    /// lock and call the API); only connecting is bounded. The connection is closed after.
+    func withOwnConnection<T: Sendable>(_ what: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        var config = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                      database: url.database, tls: try Self.connectionTLS(url.tls))
+        config.options.connectTimeout = .seconds(5)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
+        } catch {
+            throw JournalError(.storage, "\(what): cannot connect to \(url): \(Self.describe(error))")
+        }
+        do {
+            let value = try await body(connection)
+            try? await connection.close()
+            return value
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     static func connectionTLS(_ mode: PostgresURL.TLSMode) throws -> PostgresConnection.Configuration.TLS {
         switch mode {
         case .disable: .disable

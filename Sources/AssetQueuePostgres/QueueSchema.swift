@@ -11,6 +11,8 @@ enum QueueSchema {
     static let migrationLock: Int64 = 0x4157_7175_6575_6531
     /// Key of the advisory lock that serialises binding the queue to its API target.
     static let bindLock: Int64 = 0x4157_7175_6575_6532
+    /// First key of the advisory locks `recordHoldingLock` takes (the second is a hash of the lock's name; "AWq1").
+    static let namedLockClass: Int32 = 0x4157_7131
 
     struct Migration {
         var version: Int

@@ -45,6 +45,12 @@ final class KillPointJournal: JobStore {
         try await inner.recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim)
         wrote()
     }
+    func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                        _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+        let value = try await inner.recordHoldingLock(name, under: claim, body)
+        wrote()
+        return value
+    }
     func boundTarget() async throws(JournalError) -> APITarget? { try await inner.boundTarget() }
     func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claim(keys, for: lease) }
     func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claimNext(limit: limit, for: lease) }

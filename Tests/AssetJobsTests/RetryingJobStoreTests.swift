@@ -36,6 +36,10 @@ final class RetryingJobStoreTests: XCTestCase {
         func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError) {
             try await inner.recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim)
         }
+        func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                        _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+            try await inner.recordHoldingLock(name, under: claim, body)
+        }
         func job(key: String) async throws(JournalError) -> JournalJob? { try await inner.job(key: key) }
         func incompleteJobs() async throws(JournalError) -> [JournalJob] { try await inner.incompleteJobs() }
         func status(batch: String?) async throws(JournalError) -> JournalStatus { try await inner.status(batch: batch) }

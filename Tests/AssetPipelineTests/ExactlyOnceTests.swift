@@ -316,6 +316,11 @@ final class FailingJournal: JobStore, @unchecked Sendable {
         try write()
         try await inner.recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim)
     }
+    func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                        _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+        try write()
+        return try await inner.recordHoldingLock(name, under: claim, body)
+    }
     func boundTarget() async throws(JournalError) -> APITarget? { try await inner.boundTarget() }
     func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claim(keys, for: lease) }
     func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claimNext(limit: limit, for: lease) }

@@ -74,6 +74,41 @@ final class QueueWorkerTests: XCTestCase {
         XCTAssertEqual(third.jobs, 0, "a drained queue gives a worker nothing")
     }
 
+    /// Two batches enqueued before either runs, each within the limit on its own:
+    /// A wants orders 1, 2, 3 of campaign 1001 and B orders 1, 4, 5. Checked at
+    /// enqueue alone, both pass; racing workers would then put two eCards at
+    /// order 1 (each saw none when it started). Under the campaign's lock the
+    /// second order-1 job replaces the first's image, four eCards are made, one
+    /// per order, and the job that would be the fifth fails with the reason.
+    func testBatchesRacingForOneCampaignKeepOneECardPerOrderAndTheLimit() async throws {
+        let store = InMemoryJobStore()
+        let sources = InMemorySourceStore()
+        let images = BatchRunnerTests.testImages
+        func batch(_ name: String, _ orders: [(Int, String)]) throws -> Manifest {
+            let lines = ["jobs:"] + orders.map { "  - {role: ecard, source: \(images)/\($0.1), campaign: 1001, order: \($0.0)}" }
+            let path = folder.appendingPathComponent("\(name).yml").path
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            return try Manifest.load(path: path)
+        }
+        let a = try batch("a", [(1, "ecard-landscape-exif6.jpg"), (2, "social-ladybird.jpg"), (3, "campaign-logo.png")])
+        let b = try batch("b", [(1, "social-ladybird.jpg"), (4, "ecard-landscape-exif6.jpg"), (5, "campaign-logo.png")])
+        _ = try await worker(store, a).enqueue(sources: sources)
+        _ = try await worker(store, b).enqueue(sources: sources)
+        let cache = folder.appendingPathComponent("cache").path
+        let one = worker(store), two = worker(store)
+        async let x = one.work(sources: sources, cacheDirectory: cache)
+        async let y = two.work(sources: sources, cacheDirectory: cache + "-2")
+        let (first, second) = try await (x, y)
+        XCTAssertEqual(first.done + second.done, 5)
+        XCTAssertEqual(first.failed + second.failed, 1, "the fifth eCard fails")
+        let cards = try await client.eCards(campaignID: 1001).reduce(into: [ECard]()) { $0.append($1) }
+        let orders = cards.compactMap(\.order).sorted()
+        XCTAssertEqual(cards.count, 4, "the limit holds: \(orders)")
+        XCTAssertEqual(Set(orders).count, orders.count, "one eCard per order: \(orders)")
+        let failure = try await store.status().failures.first
+        XCTAssertTrue(failure?.error.contains("limit of 4") ?? false, failure?.error ?? "no failure recorded")
+    }
+
     func testADeadWorkersJobIsFinishedByAnotherAndItsLateWritesAreFenced() async throws {
         let store = InMemoryJobStore()
         let sources = InMemorySourceStore()

@@ -35,6 +35,7 @@ public enum JobStoreContract {
         ("possibly orphaned pending assets are counted", possiblyOrphanedCounted),
         ("a write for an unknown job is refused", unknownJob),
         ("status and assets of one batch count that batch's jobs alone", batchScope),
+        ("a named lock has one holder at a time, and its step is recorded before it is let go", namedLock),
     ]
 
     // MARK: Helpers
@@ -381,5 +382,73 @@ public enum JobStoreContract {
         try expect(try await store.allAssets(batch: "B").map(\.jobKey) == ["b1"], "batch B's assets")
         try expect(try await store.allAssets().count == 3, "all assets")
         try await store.endRun(run, as: .finished)
+    }
+
+    /// The order bodies ran in, across tasks.
+    actor EventLog {
+        var events: [String] = []
+        func add(_ event: String) { events.append(event) }
+    }
+
+    struct BodyError: Error {}
+
+    static func namedLock(_ subject: any JobStoreTestSubject) async throws {
+        let store = try await subject.makeStore()
+        for key in ["j1", "j2", "j3"] { _ = try await store.plan(plan(key)) }
+        let a = try await store.beginRun(), b = try await store.beginRun()
+        var claims: [JobClaim] = []
+        for (key, run) in [("j1", a), ("j2", b), ("j3", b)] {
+            let claim = try await claimOne(key, store, run)
+            try await store.record(.processed([record(0)]), under: claim)
+            try await upload(claim, store, positions: [0], firstID: key == "j1" ? 800 : key == "j2" ? 810 : 820)
+            try await store.record(.attachIntent(call: "POST /2.0/campaigns/1/ecards"), under: claim)
+            claims.append(claim)
+        }
+        let held = claims
+        let log = EventLog()
+        // j1 holds "campaign-1" while j2 asks for it: j2's body starts only after j1's step is recorded.
+        let first = Task {
+            try await store.recordHoldingLock("campaign-1", under: held[0]) { () async throws -> (Int, JournalStep) in
+                await log.add("j1 start")
+                try await Task.sleep(for: .milliseconds(300))
+                await log.add("j1 end")
+                return (1, .attached(to: "ecard 1"))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let second = Task {
+            try await store.recordHoldingLock("campaign-1", under: held[1]) { () async throws -> (Int, JournalStep) in
+                let attached = try await store.job(key: "j1")?.attachedTo
+                await log.add("j2 start, j1 attached to \(attached ?? "nothing")")
+                return (2, .attached(to: "ecard 2"))
+            }
+        }
+        // Another name is not held up meanwhile.
+        let other = try await store.recordHoldingLock("campaign-2", under: held[2]) { () async throws -> (Int, JournalStep) in
+            await log.add("j3 under another lock")
+            return (3, .attached(to: "ecard 3"))
+        }
+        let values = [try await first.value, try await second.value, other]
+        try expect(values == [1, 2, 3], "the bodies' values: \(values)")
+        let events = await log.events
+        try expect(events == ["j1 start", "j3 under another lock", "j1 end", "j2 start, j1 attached to ecard 1"],
+                   "one holder at a time, the step recorded before the lock is let go: \(events)")
+        try expect(try await store.job(key: "j2")?.attachedTo == "ecard 2", "the second holder's step is recorded")
+        // A body that throws records nothing, and its error comes out as it is.
+        _ = try await store.plan(plan("j4"))
+        let c4 = try await claimOne("j4", store, a)
+        try await store.record(.processed([record(0)]), under: c4)
+        try await upload(c4, store, positions: [0], firstID: 830)
+        try await store.record(.attachIntent(call: "POST /2.0/campaigns/1/ecards"), under: c4)
+        do {
+            _ = try await store.recordHoldingLock("campaign-1", under: c4) { () async throws -> (Int, JournalStep) in throw BodyError() }
+            throw ContractFailure(description: "a throwing body's error was swallowed")
+        } catch is BodyError {}
+        let j4 = try await store.job(key: "j4")
+        try expect(j4?.attachedTo == nil && j4?.attachIntent != nil, "a throwing body recorded something: \(String(describing: j4?.attachedTo))")
+        // The lock is free again after a throwing body.
+        _ = try await store.recordHoldingLock("campaign-1", under: c4) { () async throws -> (Int, JournalStep) in (4, .attached(to: "ecard 4")) }
+        try await store.endRun(a, as: .finished)
+        try await store.endRun(b, as: .finished)
     }
 }

@@ -281,6 +281,8 @@ public struct BatchRunner: Sendable {
             var processed: ProcessedAsset?
             var uploaded: [Int: Asset] = [:]
             var attachment: Attachment? = state?.attachedTo.flatMap(Attachment.init)
+            /// An attachment already recorded by `attachHoldingLock` (not to be recorded twice).
+            var recordedUnderLock: Attachment?
             var commands: [JobLifecycle.Command] = [machine.nextCommand]
             loop: while !commands.isEmpty {
                 let command = commands.removeFirst()
@@ -317,8 +319,16 @@ public struct BatchRunner: Sendable {
                 case let .attach(target, assetID):
                     machine.attachSent()
                     do throws(JobFailure) {
-                        let done = try await attach(target, assetID: assetID, position: machine.attachPosition ?? 0)
-                        commands += machine.apply(.attached(done))
+                        if let lock = target.crossJobLock {
+                            // Decided and made under the lock, and recorded before it is let go.
+                            let done = try await attachHoldingLock(lock, target, assetID: assetID,
+                                                                   position: machine.attachPosition ?? 0, claim: claimed)
+                            recordedUnderLock = done
+                            commands += machine.apply(.attached(done))
+                        } else {
+                            let done = try await attach(target, assetID: assetID, position: machine.attachPosition ?? 0)
+                            commands += machine.apply(.attached(done))
+                        }
                     } catch where error.ambiguous {
                         commands += machine.apply(.ambiguous)
                     }
@@ -327,7 +337,9 @@ public struct BatchRunner: Sendable {
                     commands += machine.apply(.reconciled(found))
                 case let .persistAttachment(done):
                     attachment = done
-                    try await journaled { try await journal.record(.attached(to: done.description), under: claimed) }
+                    if recordedUnderLock != done {
+                        try await journaled { try await journal.record(.attached(to: done.description), under: claimed) }
+                    }
                     commands += machine.apply(.attachmentPersisted)
                 case .persistDone:
                     try await journaled { try await journal.record(.done, under: claimed) }
@@ -646,6 +658,53 @@ public struct BatchRunner: Sendable {
         case .none:
             throw JobFailure(item: position, message: "job lifecycle: attach with no target")
         }
+    }
+
+    /// An attach that other jobs could race (a campaign's eCards, its appeal set),
+    /// made under the store's lock for it: the campaign's eCards are read again
+    /// there, so the limit of `ClassyLimits.maxECardsPerCampaign` and one eCard
+    /// per order hold across every worker and batch, and the attachment is
+    /// recorded before the lock is let go.
+    func attachHoldingLock(_ lock: String, _ target: AttachTarget, assetID: Int, position: Int,
+                           claim: JobClaim) async throws(JobFailure) -> Attachment {
+        do {
+            return try await journal.recordHoldingLock(lock, under: claim) { [self] () async throws -> (Attachment, JournalStep) in
+                let current = try await currentTarget(target, position: position)
+                let done = try await attach(current, assetID: assetID, position: position)
+                return (done, .attached(to: done.description))
+            }
+        } catch let failure as JobFailure {
+            throw failure
+        } catch let error as JournalError where error.code == .fenced {
+            throw JobFailure(item: nil, message: error.message, lostClaim: true)
+        } catch let error as JournalError where error.code == .busy {
+            throw JobFailure(item: position, message: error.message)
+        } catch {
+            throw JobFailure(item: nil, message: "journal: \(error)", cancelled: Task.isCancelled,
+                             fatal: BatchError(.journal, "a journal write failed, so the run stopped with nothing more sent: \(error)"))
+        }
+    }
+
+    /// The attach target as the API stands now (under its lock): an eCard goes to
+    /// the card already at its order, or is created only while the campaign has room.
+    func currentTarget(_ target: AttachTarget, position: Int) async throws(JobFailure) -> AttachTarget {
+        guard case let .ecard(campaign, order, _) = target else { return target }
+        var cards: [ECard] = []
+        do {
+            for try await card in client.eCards(campaignID: campaign) { cards.append(card) }
+        } catch {
+            throw JobFailure(item: position, message: "reading the eCards of campaign \(campaign) failed: \(error)")
+        }
+        if let atOrder = cards.first(where: { $0.order == order }), let id = atOrder.id {
+            return .ecard(campaign: campaign, order: order, existingCardID: id)
+        }
+        guard cards.count < ClassyLimits.maxECardsPerCampaign else {
+            throw JobFailure(item: position, message: """
+                campaign \(campaign) already has \(cards.count) eCards, the limit of \(ClassyLimits.maxECardsPerCampaign), \
+                and none at order \(order) (another batch added them): nothing was attached
+                """, badData: true)
+        }
+        return .ecard(campaign: campaign, order: order, existingCardID: nil)
     }
 
     /// Looks up whether an attach call whose outcome is in doubt took effect.

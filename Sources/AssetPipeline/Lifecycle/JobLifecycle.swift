@@ -20,6 +20,18 @@ public enum AttachTarget: Sendable, Hashable {
         default: false
         }
     }
+
+    /// The lock of the rule this attach shares with other jobs, held across every
+    /// worker of the store while the attach is decided and made (`JobStore.recordHoldingLock`):
+    /// a campaign's eCards (at most `ClassyLimits.maxECardsPerCampaign`, one per order)
+    /// and a campaign's one appeal set. Nil for attaches no other job can race.
+    public var crossJobLock: String? {
+        switch self {
+        case let .ecard(campaign, _, _): "ecards-of-campaign-\(campaign)"
+        case let .campaignAppealSet(campaign): "appeal-set-of-campaign-\(campaign)"
+        case .appealSet, .matchingPlan, .none: nil
+        }
+    }
 }
 
 /// The life of one job, as a pure value in the style of AsyncHTTPClient's

@@ -29,6 +29,11 @@ public struct ReadOnlyJournal: JobStore {
         throw Self.refused("recordAbandoned")
     }
 
+    public func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
+                                        _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+        throw Self.refused("recordHoldingLock")
+    }
+
     public func boundTarget() async throws(JournalError) -> APITarget? {
         try await base?.boundTarget()
     }
