@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AssetJobs", targets: ["AssetJobs"]),
         .library(name: "AssetJournalSQLite", targets: ["AssetJournalSQLite"]),
         .library(name: "AssetQueuePostgres", targets: ["AssetQueuePostgres"]),
+        .library(name: "AssetSourcesS3", targets: ["AssetSourcesS3"]),
         .library(name: "AssetPipeline", targets: ["AssetPipeline"]),
         .library(name: "AssetReport", targets: ["AssetReport"]),
         .library(name: "SigV4", targets: ["SigV4"]),
@@ -99,6 +100,19 @@ let package = Package(
                 "ClassyVocabulary",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // A source store in an S3-compatible bucket (AWS, MinIO, moto): pre-signed
+        // requests through SigV4, so it needs no AWS SDK.
+        .target(
+            name: "AssetSourcesS3",
+            dependencies: [
+                "AssetJobs",
+                "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
@@ -193,6 +207,10 @@ let package = Package(
         .testTarget(
             name: "AssetQueuePostgresTests",
             dependencies: ["AssetQueuePostgres", "AssetJournalSQLite", "JobStoreContract", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        .testTarget(
+            name: "AssetSourcesS3Tests",
+            dependencies: ["AssetSourcesS3", "AssetJobs", "SigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         .testTarget(name: "AssetProcessingTests", dependencies: ["AssetProcessing", "Imaging"]),
         .testTarget(name: "ClassyVocabularyTests", dependencies: ["ClassyVocabulary"]),
