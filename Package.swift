@@ -180,6 +180,7 @@ let package = Package(
                 "AssetPipeline",
                 "AssetJournalSQLite",
                 "AssetQueuePostgres",
+                "AssetSourcesS3",
                 "AssetReport",
                 "ClassyAPI",
                 "ClassySandbox",

@@ -180,7 +180,11 @@ public actor InMemoryJobStore: JobStore {
         heldLocks.insert(name)
         defer { heldLocks.remove(name) }
         let (value, step) = try await body()
-        try await record(step, under: claim)
+        do {
+            try await record(step, under: claim)
+        } catch {
+            throw LockedStepNotRecorded(error: error)
+        }
         return value
     }
 

@@ -64,8 +64,10 @@ public protocol JobStore: Sendable {
     /// every worker of the store on any machine, then records the step `body`
     /// returns under `claim` before the lock is let go (in the same transaction
     /// where the store has one). A body that throws records nothing and its error
-    /// comes out as it is; the store's own failures are `JournalError`s. A holder
-    /// that dies lets go of the lock with its process or connection.
+    /// comes out as it is. The store's own failures: a `JournalError` when `body`
+    /// did not run (nothing happened), `LockedStepNotRecorded` when it ran and its
+    /// step could not be recorded (its effect is real: look it up). A holder that
+    /// dies lets go of the lock with its process or connection.
     ///
     /// What it is for: a rule that spans jobs, such as at most 4 eCards per
     /// campaign and one per order, is checked against the API and acted on by
@@ -84,6 +86,14 @@ public protocol JobStore: Sendable {
     /// Every image of every job (of one batch, when given), for `verify`.
     func allAssets(batch: String?) async throws(JournalError) -> [JournalItem]
     func abandonedAssets() async throws(JournalError) -> [AbandonedAsset]
+}
+
+/// `recordHoldingLock`'s body ran, and recording its step failed: what the
+/// body did (an API call) happened, and the journal does not say so.
+public struct LockedStepNotRecorded: Error, Sendable, CustomStringConvertible {
+    public var error: JournalError
+    public init(error: JournalError) { self.error = error }
+    public var description: String { "the step after the locked call was not recorded: \(error)" }
 }
 
 extension JobStore {

@@ -70,11 +70,23 @@ public struct RetryingJobStore: JobStore {
     public func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError) {
         try await retrying { () throws(JournalError) in try await inner.recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim) }
     }
-    /// Not retried: `body` is an API call that may have taken effect; the caller
-    /// decides (the job lifecycle looks the attachment up after a doubt).
+    /// Retried only while `body` has not run (a `.storage` error: the lock could not
+    /// be taken); once it ran, its effect is real and the caller looks it up.
     public func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
-                                        _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
-        try await inner.recordHoldingLock(name, under: claim, body)
+                                               _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
+        let started = ContinuousClock.now
+        var attempt = 0
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                return try await inner.recordHoldingLock(name, under: claim, body)
+            } catch let error as JournalError where error.code == .storage && ContinuousClock.now - started + delay < budget {
+                attempt += 1
+                onRetry(error, attempt)
+                do { try await Task.sleep(for: delay) } catch { throw JournalError(.storage, "cancelled while the store was unreachable") }
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
     }
     public func job(key: String) async throws(JournalError) -> JournalJob? {
         try await retrying { () throws(JournalError) in try await inner.job(key: key) }

@@ -467,7 +467,11 @@ public final class SQLiteJournal: JobStore {
         }
         defer { if let fd { RunLock.release(fd) } }
         let (value, step) = try await body()
-        try await record(step, under: claim)
+        do {
+            try await record(step, under: claim)
+        } catch {
+            throw LockedStepNotRecorded(error: error)
+        }
         return value
     }
 

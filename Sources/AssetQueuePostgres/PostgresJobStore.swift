@@ -121,6 +121,32 @@ public final class PostgresJobStore: JobStore {
         if rows.isEmpty { throw JournalError(.leaseLost, "run \(runID) was ended or declared dead") }
     }
 
+    // MARK: Sources
+
+    /// Where the queue's sources are kept: "postgres" (the `source` table) or an
+    /// `s3://` location. The first call that names one records it, later ones must
+    /// name the same (`.targetMismatch`): a worker never looks for sources where
+    /// `enqueue` did not put them. Nil names none and returns what was recorded
+    /// (nil while nothing was enqueued).
+    public func bindSources(_ location: String?) async throws(JournalError) -> String? {
+        try await db.transaction("binding the queue's source store") { c -> String? in
+            try await self.db.rows("SELECT pg_advisory_xact_lock(\(QueueSchema.bindLock))", on: c)
+            let recorded = try await self.db.rows("SELECT location FROM source_location WHERE id = 1", on: c).first
+                .map { try $0.decode(String.self) }
+            switch (recorded, location) {
+            case let (recorded?, asked?) where recorded != asked:
+                throw JournalError(.targetMismatch, "the queue's sources are kept in \(recorded), not \(asked): use --sources \(recorded) (or another queue)")
+            case let (recorded?, _):
+                return recorded
+            case (nil, nil):
+                return nil
+            case let (nil, asked?):
+                try await self.db.rows("INSERT INTO source_location (id, location) VALUES (1, \(asked))", on: c)
+                return asked
+            }
+        }
+    }
+
     // MARK: Target
 
     public func bind(to target: APITarget) async throws(JournalError) {
@@ -280,48 +306,44 @@ public final class PostgresJobStore: JobStore {
     /// On a connection of its own (a holder may wait and call the API for a while,
     /// and must not take a pooled connection the heartbeat needs): BEGIN, the
     /// transaction-scoped advisory lock of `name`, `body`, the fenced record, COMMIT.
-    /// A holder that is stopped or cut off mid-body has its session ended by the
-    /// server once it has been idle in the transaction too long, which frees the
-    /// lock; its attach is then reconciled by whoever takes the job over.
+    /// Every step but `body` has a deadline. A failure before `body` ran is a
+    /// `.storage` error (nothing happened; safe to try again); one after it is
+    /// `LockedStepNotRecorded` (the body's effect is real, its record is not). A
+    /// holder that is stopped or cut off mid-body has its session ended by the
+    /// server once it has been idle in the transaction too long, which frees the lock.
     public func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
                                                _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
         let idleLimit = Int(max(2 * leaseDuration, 60) * 1000)
+        let lockWaitLimit = idleLimit + 30_000
+        let c = try await db.openOwnConnection("taking the lock \(name)")
+        defer { QueueDatabase.closeWithoutWaiting(c) }
         do {
-            return try await db.withOwnConnection("taking the lock \(name)") { c in
-                do {
-                    try await self.db.rows("BEGIN", on: c)
-                    try await self.db.rows(PostgresQuery(unsafeSQL: "SET LOCAL idle_in_transaction_session_timeout = \(idleLimit)"), on: c)
-                    try await self.db.rows(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(idleLimit + 30_000)"), on: c)
-                    try await self.db.rows("SELECT pg_advisory_xact_lock(\(QueueSchema.namedLockClass), hashtext(\(name)))", on: c)
-                    let value: T, step: JournalStep
-                    do {
-                        (value, step) = try await body()
-                    } catch {
-                        throw BodyFailure(error: error)
-                    }
-                    let before = try await self.checkFence(claim, c)
-                    let (after, abandoned) = try JournalRules.apply(step, to: before, now: Date())
-                    try await self.store(after, replacing: before, c)
-                    for asset in abandoned { try await self.insertAbandoned(asset, c) }
-                    try await self.db.rows("COMMIT", on: c)
-                    return value
-                } catch {
-                    _ = try? await self.db.rows("ROLLBACK", on: c)
-                    throw error
-                }
+            try await db.bounded("taking the lock \(name)", within: .milliseconds(lockWaitLimit + 5_000)) {
+                try await self.db.rows("BEGIN", on: c)
+                try await self.db.rows(PostgresQuery(unsafeSQL: "SET LOCAL idle_in_transaction_session_timeout = \(idleLimit)"), on: c)
+                try await self.db.rows(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(lockWaitLimit)"), on: c)
+                try await self.db.rows("SELECT pg_advisory_xact_lock(\(QueueSchema.namedLockClass), hashtext(\(name)))", on: c)
             }
-        } catch let failure as BodyFailure {
-            throw failure.error
         } catch {
-            if QueueDatabase.sqlState(error) == "55P03" {
+            if QueueDatabase.sqlState(error) == "55P03" || error.message.contains("55P03") {
                 throw JournalError(.busy, "the lock \(name) was held by another worker for too long")
             }
-            throw db.journalError(error, while: "recording a step of job \(claim.jobKey.prefix(12)) under the lock \(name)")
+            throw error
         }
+        let (value, step) = try await body()
+        do {
+            try await db.bounded("recording a step of job \(claim.jobKey.prefix(12)) under the lock \(name)") {
+                let before = try await self.checkFence(claim, c)
+                let (after, abandoned) = try JournalRules.apply(step, to: before, now: Date())
+                try await self.store(after, replacing: before, c)
+                for asset in abandoned { try await self.insertAbandoned(asset, c) }
+                try await self.db.rows("COMMIT", on: c)
+            }
+        } catch {
+            throw LockedStepNotRecorded(error: error)
+        }
+        return value
     }
-
-    /// Wraps an error of a locked body so it comes out as it is, told apart from the store's.
-    private struct BodyFailure: Error { var error: any Error }
 
     /// Writes what `JournalRules` changed: the job row, and the images that differ.
     private func store(_ job: JournalJob, replacing old: JournalJob, _ c: PostgresConnection) async throws {

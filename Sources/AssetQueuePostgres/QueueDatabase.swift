@@ -110,26 +110,27 @@ final class QueueDatabase: Sendable {
         }
     }
 
-    /// Runs `body` on a connection of its own with no deadline (it may wait on a
-    /// lock and call the API); only connecting is bounded. The connection is closed after.
-    func withOwnConnection<T: Sendable>(_ what: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        var config = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
-                                                      database: url.database, tls: try Self.connectionTLS(url.tls))
-        config.options.connectTimeout = .seconds(5)
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
-        } catch {
-            throw JournalError(.storage, "\(what): cannot connect to \(url): \(Self.describe(error))")
+    /// A connection of its own (not pooled), within the deadline: for work that holds
+    /// one connection across other calls (a lock held while the API is called).
+    /// The caller closes it (`closeWithoutWaiting`).
+    func openOwnConnection(_ what: String) async throws(JournalError) -> PostgresConnection {
+        let url = url, logger = logger
+        return try await bounded(what) {
+            var config = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                          database: url.database, tls: try Self.connectionTLS(url.tls))
+            config.options.connectTimeout = .seconds(5)
+            do {
+                return try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
+            } catch {
+                throw JournalError(.storage, "\(what): cannot connect to \(url): \(Self.describe(error))")
+            }
         }
-        do {
-            let value = try await body(connection)
-            try? await connection.close()
-            return value
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+    }
+
+    /// Closes without waiting: closing a connection the server has already ended
+    /// (a restart mid-transaction) need not return promptly, and nothing waits on it.
+    static func closeWithoutWaiting(_ connection: PostgresConnection) {
+        Task { try? await connection.close() }
     }
 
     static func connectionTLS(_ mode: PostgresURL.TLSMode) throws -> PostgresConnection.Configuration.TLS {
@@ -150,9 +151,10 @@ final class QueueDatabase: Sendable {
     /// `body` within the deadline. On timeout the caller gets `.storage` at once
     /// and `body` is cancelled; it is not waited for (a connection stuck in a
     /// half-open socket must not hold the caller).
-    func bounded<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws(JournalError) -> T {
+    func bounded<T: Sendable>(_ what: String, within limit: Duration? = nil,
+                              _ body: @escaping @Sendable () async throws -> T) async throws(JournalError) -> T {
         let gate = Gate<T>()
-        let deadline = deadline
+        let deadline = limit ?? deadline
         let outcome: Result<T, any Error> = await withCheckedContinuation { continuation in
             gate.arm(continuation)
             let work = Task {

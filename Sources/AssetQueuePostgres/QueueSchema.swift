@@ -96,6 +96,19 @@ enum QueueSchema {
         Migration(version: 2, name: "content-addressed sources", sql: [
             "CREATE TABLE source (sha256 text PRIMARY KEY, bytes bytea NOT NULL, size bigint NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())",
         ]),
+        Migration(version: 3, name: "the API's rate window shared by the workers; where the sources are", sql: [
+            "CREATE TABLE source_location (id int PRIMARY KEY CHECK (id = 1), location text NOT NULL)",
+            """
+            CREATE TABLE rate_window (
+                id int PRIMARY KEY CHECK (id = 1),
+                request_limit int NOT NULL,
+                remaining int NOT NULL,
+                reset_at timestamptz NOT NULL,
+                -- past reset_at, counted from the limit until an answer of the new window arrives
+                provisional boolean NOT NULL DEFAULT false
+            )
+            """,
+        ]),
     ]
 
     /// Applies the missing migrations; returns the versions this call applied.

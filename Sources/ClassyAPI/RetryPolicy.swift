@@ -103,10 +103,37 @@ public actor ClientRateLimiter {
     /// Margin after the advertised reset (the two clocks differ by up to a second).
     private let margin: TimeInterval
 
+    /// Other workers' share of the same limit, when there are any (`ClassyClient.share(rateBudget:)`).
+    private var shared: (any SharedRateBudget)?
+
     public init(margin: TimeInterval = 1.0) { self.margin = margin }
+
+    func share(_ budget: any SharedRateBudget) { shared = budget }
 
     /// Waits until a request may be sent, and counts it as in flight.
     public func acquire() async throws {
+        try await acquireLocally()
+        // Then the workers' shared budget, unless the API has shown it has no limit: also
+        // before this process's first answer, since other workers may have spent the window.
+        guard advertised != false, let shared else { return }
+        while true {
+            let wait: Duration?
+            do {
+                wait = try await shared.take()
+            } catch {
+                return   // the shared count is unreachable: this process's own count still holds
+            }
+            guard let wait else { return }
+            do {
+                try await Task.sleep(for: wait)
+            } catch {
+                outstanding = max(0, outstanding - 1)
+                throw error
+            }
+        }
+    }
+
+    private func acquireLocally() async throws {
         while true {
             let now = Date()
             var wait: TimeInterval = 0.02
@@ -133,7 +160,8 @@ public actor ClientRateLimiter {
     }
 
     /// An answer came back; `state` is what it advertised (nil: no headers).
-    public func complete(_ state: RateLimitState?) {
+    public func complete(_ state: RateLimitState?) async {
+        if let state, let shared { try? await shared.observe(state) }
         outstanding = max(0, outstanding - 1)
         guard let state else {
             if advertised == nil { advertised = false }

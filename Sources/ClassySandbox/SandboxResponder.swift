@@ -131,9 +131,13 @@ struct SandboxResponder: HTTPResponder {
         return value
     }
 
+    /// The limit is the consumer's (the reference: "the consumer's rate limit"): one
+    /// window per app, shared by every token it holds, as several workers with one
+    /// app's credentials share it.
     private func applyRateLimit(token: String) async throws -> [(String, String)] {
         guard let limit = config.rateLimit else { return [] }
-        let r = await state.rateLimit(key: token, limit: limit)
+        let consumer = await state.token(token)?.clientID ?? token
+        let r = await state.rateLimit(key: consumer, limit: limit)
         let headers = [("X-RateLimit-Limit", String(limit.limit)), ("X-RateLimit-Remaining", String(r.remaining)), ("X-RateLimit-Reset", String(r.reset))]
         guard r.allowed else {
             throw SandboxHTTPError(status: 503, message: "Rate limit exceeded", headers: headers)

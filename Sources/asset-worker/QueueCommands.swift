@@ -12,6 +12,9 @@ struct QueueOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("A worker that has not renewed its claims for this long is taken for dead, and its jobs are given to others.", valueName: "SECONDS"))
     var lease: Int = 30
+
+    @Option(help: ArgumentHelp("Where the queue keeps the sources: postgres (its own table, the default) or an S3-compatible bucket, s3://BUCKET[/PREFIX] (credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL). The first enqueue records it; workers read it from the queue.", valueName: "LOCATION"))
+    var sources: String?
 }
 
 /// `asset-worker enqueue MANIFEST --queue URL`: validate, store the sources, create the jobs.
@@ -44,7 +47,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.dataError)
         }
         let connection = try await QueueSession.connect(workspace, for: loaded, command: "enqueue")
-        let queue = try await QueueSession.open(queueOptions, command: "enqueue", connection: connection)
+        let queue = try await QueueSession.open(queueOptions, command: "enqueue", connection: connection, storesSources: true)
         let result = await QueueSession.enqueue(loaded, manifestPath: manifest, connection: connection, queue: queue)
         await queue.close()
         await connection.close()
@@ -140,13 +143,17 @@ enum QueueSession {
         }
     }
 
-    static func open(_ options: QueueOptions, command: String, connection: Connection? = nil) async throws -> OpenedQueue {
-        try await open(url: options.queue, lease: options.lease, command: command, connection: connection)
+    /// `storesSources`: the command puts sources into the queue (enqueue), so it records
+    /// where they go (`--sources`, else PostgreSQL) when the queue has no place yet.
+    static func open(_ options: QueueOptions, command: String, connection: Connection? = nil, storesSources: Bool = false) async throws -> OpenedQueue {
+        try await open(url: options.queue, lease: options.lease, sources: options.sources, command: command, connection: connection,
+                       storesSources: storesSources)
     }
 
-    static func open(url: String, lease: Int = 30, command: String, connection: Connection? = nil) async throws -> OpenedQueue {
+    static func open(url: String, lease: Int = 30, sources: String? = nil, command: String, connection: Connection? = nil,
+                     storesSources: Bool = false) async throws -> OpenedQueue {
         do {
-            return try await OpenedQueue.open(url: url, leaseSeconds: lease)
+            return try await OpenedQueue.open(url: url, leaseSeconds: lease, sources: storesSources ? (sources ?? "postgres") : sources)
         } catch let failure as CLIFailure {
             await connection?.close()
             StandardError.print("asset-worker \(command): \(failure.message)")
@@ -184,6 +191,8 @@ enum QueueSession {
     /// SIGINT, which drain: the jobs in hand stop at a journaled point and are released).
     static func work(connection: Connection, queue: OpenedQueue, lease: Int, jobs: Int, follow: Bool, json: Bool,
                      command: String, cacheDirectory: String) async -> (Result<BatchSummary, BatchError>, ProgressReporter) {
+        // The API's rate limit is the app's: every worker of the queue spends one budget.
+        await connection.client.share(rateBudget: queue.rateBudget)
         var options = BatchOptions(jobsInFlight: jobs, target: connection.target)
         // Renewed three times per lease, so one slow beat does not lose the claims.
         options.heartbeatInterval = .milliseconds(lease * 1000 / 3)

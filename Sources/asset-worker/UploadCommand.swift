@@ -59,6 +59,9 @@ struct UploadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --queue: a worker that has not renewed its claims for this long is taken for dead.", valueName: "SECONDS"))
     var lease: Int = 30
 
+    @Option(help: ArgumentHelp("With --queue: where the queue keeps the sources, postgres (default) or s3://BUCKET[/PREFIX] (as enqueue --sources).", valueName: "LOCATION"))
+    var sources: String?
+
     var isManifest: Bool {
         let ext = URL(fileURLWithPath: input).pathExtension.lowercased()
         return ["yml", "yaml", "json"].contains(ext)
@@ -98,7 +101,8 @@ extension UploadCommand {
     /// the queue is empty (as `work` without --follow).
     func uploadThroughQueue(_ manifest: Manifest, queueURL: String) async throws {
         let connection = try await QueueSession.connect(workspace, for: manifest, command: "upload")
-        let opened = try await QueueSession.open(url: queueURL, lease: lease, command: "upload", connection: connection)
+        let opened = try await QueueSession.open(url: queueURL, lease: lease, sources: sources, command: "upload", connection: connection,
+                                                 storesSources: true)
         let enqueued = await QueueSession.enqueue(manifest, manifestPath: input, connection: connection, queue: opened)
         guard case .success = enqueued else {
             await opened.close()

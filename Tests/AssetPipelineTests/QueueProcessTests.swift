@@ -133,7 +133,7 @@ final class QueueProcessTests: XCTestCase {
         workers.append(try startWorker(binary, "w3", lease: 10, extra: ["--follow", "--metrics-port", String(metricsPort)]))
         var recordsPerWorker: [Int] = []
         for (process, out, err) in workers.prefix(2) {
-            process.waitUntilExit()
+            process.waitUntilExit(orKillAfter: 240)
             let stdout = out.text
             let stderr = err.text
             XCTAssertEqual(process.terminationStatus, 0, stderr)
@@ -151,7 +151,7 @@ final class QueueProcessTests: XCTestCase {
             XCTAssertTrue(metrics.contains(name), "metric \(name) missing from:\n\(metrics.prefix(2000))")
         }
         kill(service.processIdentifier, SIGTERM)
-        service.waitUntilExit()
+        service.waitUntilExit(orKillAfter: 120)
         let stdout = workers[2].1.text
         let stderr = workers[2].2.text
         XCTAssertEqual(service.terminationStatus, 0, "SIGTERM drains: \(stderr)")
@@ -202,7 +202,7 @@ final class QueueProcessTests: XCTestCase {
         try await Task.sleep(for: .seconds(3))
         try Shell.run("bash \(restart) start")
         for (process, _, err) in workers {
-            process.waitUntilExit()
+            process.waitUntilExit(orKillAfter: 240)
             let stderr = err.text
             XCTAssertEqual(process.terminationStatus, 0, "a worker rides out the outage: \(stderr)")
         }
@@ -231,7 +231,7 @@ final class QueueProcessTests: XCTestCase {
         kill(workers[1].0.processIdentifier, SIGCONT)
         var outcomes: [String] = []
         for (index, (process, _, err)) in workers.enumerated() {
-            process.waitUntilExit()
+            process.waitUntilExit(orKillAfter: 240)
             let stderr = err.text
             outcomes.append("worker \(index + 1): \(process.terminationReason == .uncaughtSignal ? "signal" : "exit") \(process.terminationStatus)")
             if index == 2 { XCTAssertEqual(process.terminationStatus, 0, stderr) }

@@ -63,3 +63,18 @@ enum Shell {
 struct ShellFailure: Error, CustomStringConvertible {
     var description: String
 }
+
+extension Process {
+    /// Waits for the process at most `seconds`. One still running then is killed
+    /// (SIGKILL) and the test fails: a hung worker fails its test instead of
+    /// holding the whole suite until CI gives up.
+    func waitUntilExit(orKillAfter seconds: Double, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while isRunning && Date() < deadline { usleep(50_000) }
+        if isRunning {
+            XCTFail("\(arguments?.first ?? "the process") still running after \(Int(seconds)) s: killed", file: file, line: line)
+            kill(processIdentifier, SIGKILL)
+        }
+        waitUntilExit()
+    }
+}

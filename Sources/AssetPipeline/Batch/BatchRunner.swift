@@ -675,6 +675,12 @@ public struct BatchRunner: Sendable {
             }
         } catch let failure as JobFailure {
             throw failure
+        } catch let notRecorded as LockedStepNotRecorded where notRecorded.error.code == .fenced {
+            // Attached, and the job is another run's now: it looks the attachment up from the intent.
+            throw JobFailure(item: nil, message: notRecorded.error.message, lostClaim: true)
+        } catch let notRecorded as LockedStepNotRecorded {
+            // Attached, and not recorded: look it up (the lifecycle's doubt), then record it.
+            throw JobFailure(item: position, message: notRecorded.description, ambiguous: true)
         } catch let error as JournalError where error.code == .fenced {
             throw JobFailure(item: nil, message: error.message, lostClaim: true)
         } catch let error as JournalError where error.code == .busy {
