@@ -185,13 +185,8 @@ extension BatchRunner {
             }
             var job = try QueuedJob.job(from: payload)
             job.source = try await cachedSource(job, sources: sources, cacheDirectory: cacheDirectory)
-            var context = context
-            if case let .ecard(campaign, _, _) = job.role {
-                // The campaign's eCards now (another worker may have attached one since enqueue).
-                var byOrder: [Int: ECard] = [:]
-                for try await card in client.eCards(campaignID: campaign) { if let order = card.order { byOrder[order] = card } }
-                context.existingECards[campaign] = byOrder
-            }
+            // No look at the campaign's eCards here: whether an eCard is created or updated is
+            // decided under the campaign's lock, from a fresh read, when the job attaches.
             await runJob(job, context: context, preclaimed: claim)
             return
         } catch {
