@@ -111,6 +111,9 @@ print(f"Takeover after SIGKILL: {takeover} s from the kill until the survivor ha
 PY
 )
 mkdir -p docs
+# Earlier runs stay below the report, under "## History" (added to by hand with their commit).
+history=""
+[ -f docs/queue-benchmark.md ] && history=$(sed -n '/^## History/,$p' docs/queue-benchmark.md)
 {
     echo "# Queue benchmark"
     echo
@@ -118,13 +121,14 @@ mkdir -p docs
     echo "Machine: $CPU, $(nproc) cores; load average before the runs: $LOAD_START, after: $LOAD. 200 eCards (400 images) against the sandbox at latency-ms=100, each worker a process with --jobs 8, PostgreSQL 15 on loopback."
     echo
     echo "$report"
+    if [ -n "$history" ]; then echo; echo "$history"; fi
 } >docs/queue-benchmark.md
 cat docs/queue-benchmark.md
 # The README's copy, between its queue-bench markers, is this report (never edited by hand).
 python3 - <<'PY'
 import re
 readme = open("README.md").read()
-body = open("docs/queue-benchmark.md").read().split("\n", 2)[2].strip()
+body = open("docs/queue-benchmark.md").read().split("\n", 2)[2].split("\n## History")[0].strip()
 new, n = re.subn(r"(<!-- queue-bench:begin -->\n).*?(\n<!-- queue-bench:end -->)", lambda m: m.group(1) + body + m.group(2), readme, flags=re.S)
 if n:
     open("README.md", "w").write(new)
