@@ -180,11 +180,7 @@ public actor InMemoryJobStore: JobStore {
         heldLocks.insert(name)
         defer { heldLocks.remove(name) }
         let (value, step) = try await body()
-        do {
-            try await record(step, under: claim)
-        } catch {
-            throw LockedStepNotRecorded(error: error)
-        }
+        try await recordLockedStep(step, under: claim)
         return value
     }
 

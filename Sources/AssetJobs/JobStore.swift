@@ -97,6 +97,16 @@ public struct LockedStepNotRecorded: Error, Sendable, CustomStringConvertible {
 }
 
 extension JobStore {
+    /// Records the step a locked body returned, for stores whose lock is not a
+    /// transaction: a failure here is `LockedStepNotRecorded` (the body's effect is real).
+    public func recordLockedStep(_ step: JournalStep, under claim: JobClaim) async throws(LockedStepNotRecorded) {
+        do {
+            try await record(step, under: claim)
+        } catch {
+            throw LockedStepNotRecorded(error: error)
+        }
+    }
+
     /// The whole store's status.
     public func status() async throws(JournalError) -> JournalStatus { try await status(batch: nil) }
     /// Every image of every job.

@@ -467,11 +467,7 @@ public final class SQLiteJournal: JobStore {
         }
         defer { if let fd { RunLock.release(fd) } }
         let (value, step) = try await body()
-        do {
-            try await record(step, under: claim)
-        } catch {
-            throw LockedStepNotRecorded(error: error)
-        }
+        try await recordLockedStep(step, under: claim)
         return value
     }
 
