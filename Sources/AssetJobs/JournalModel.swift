@@ -7,8 +7,13 @@ import Foundation
 public enum JobStep: String, Sendable, Codable, CaseIterable, Comparable {
     /// Known to the journal, nothing done yet (jobs only).
     case planned
-    /// Processed locally: the image's record and output hash are known.
+    /// Processed locally: the image's record and output hash are known. For an
+    /// image the API makes (`actions_on: server`), its planned record.
     case processed
+    /// An image the API makes: `POST /2.0/assets/{id}/process` is about to be
+    /// (or was) sent for it, with no answer recorded yet. A run that finds this
+    /// looks the children up before it calls again.
+    case processRequested
     /// `POST .../assets` gave a pending asset id and a pre-signed URL.
     case pendingCreated
     /// The bytes were PUT to the pre-signed URL.
@@ -98,9 +103,30 @@ public enum JournalStep: Sendable {
     /// `POST /2.0/assets/url` for image `item` got no answer: a pending asset
     /// may exist that nobody will use. Counted, since no API call can find it.
     case pendingPossiblyOrphaned(item: Int)
+    /// About to ask the API to make images `items` of the job (children of its
+    /// original, `POST /2.0/assets/{id}/process`): persisted before the call, so
+    /// a run that stops without the answer looks them up instead of asking again.
+    case processRequested(items: [Int])
+    /// The API made these images: each becomes, in one transaction, an asset on
+    /// the platform with the record the API's answer gave.
+    case madeOnServer([ServerMadeImage])
     case done
     /// The job (and `item`, when the failure was about one image) failed with `error`.
     case failed(item: Int?, error: String)
+}
+
+/// An image of a job that the API made (`/process`), as its answer described it.
+public struct ServerMadeImage: Sendable, Equatable {
+    public var position: Int
+    public var assetID: Int
+    /// The record as the API gave it (`parent_id`, `type`, state `processed`, size, CDN URL).
+    public var record: AssetRecord
+
+    public init(position: Int, assetID: Int, record: AssetRecord) {
+        self.position = position
+        self.assetID = assetID
+        self.record = record
+    }
 }
 
 /// A job as the journal holds it.
@@ -167,6 +193,11 @@ public struct JournalItem: Sendable, Equatable {
         self.uploadedAt = uploadedAt
         self.error = error
     }
+
+    /// Whether the API's `/process` made this image (`actions_on: server`): its
+    /// record is then the API's answer, with the Classy id in it, where an image
+    /// the worker uploaded keeps its local record and gets its id beside it.
+    public var madeByTheAPI: Bool { position > 0 && record.id.classyID != nil }
 
     /// Whether the pending asset can be reused: created, not yet marked uploaded, URL not expired at `now` (with `margin` to spare).
     public func pendingIsReusable(now: Date = Date(), margin: TimeInterval = 60) -> Bool {

@@ -96,6 +96,37 @@ public enum JournalRules {
             job.error = nil
         case .pendingPossiblyOrphaned:
             job.possiblyOrphaned += 1
+        case let .processRequested(positions):
+            // The API makes children of the original only once it is on the platform.
+            guard let original = job.items.first(where: { $0.position == 0 }), original.step >= .markedUploaded else {
+                throw JournalError(.invalidTransition, "job \(key.prefix(12)) asks the API for images before its original is uploaded")
+            }
+            for position in positions {
+                let i = try index(position)
+                guard job.items[i].step < .markedUploaded else {
+                    throw JournalError(.invalidTransition, "image \(position) of job \(key.prefix(12)) already exists as asset \(job.items[i].classyAssetID.map(String.init) ?? "?")")
+                }
+                job.items[i].step = .processRequested
+                job.items[i].error = nil
+            }
+        case let .madeOnServer(images):
+            for image in images {
+                let i = try index(image.position)
+                let item = job.items[i]
+                if item.step >= .markedUploaded {
+                    // Recorded already (the same answer twice changes nothing); another asset is a contradiction.
+                    guard item.classyAssetID == image.assetID else {
+                        throw JournalError(.invalidTransition, "image \(image.position) of job \(key.prefix(12)) is asset \(item.classyAssetID.map(String.init) ?? "?"), not \(image.assetID)")
+                    }
+                    continue
+                }
+                job.items[i].record = image.record
+                job.items[i].classyAssetID = image.assetID
+                job.items[i].step = .markedUploaded
+                job.items[i].uploadedAt = image.record.createdAt
+                job.items[i].uploadURL = nil
+                job.items[i].error = nil
+            }
         case .done:
             try requireAllUploaded()
             for i in job.items.indices { job.items[i].step = .done }
@@ -125,7 +156,9 @@ public enum JournalRules {
         var result: [JournalItem] = []
         for new in items {
             if let old = byPosition[new.position] {
-                if old.record.sha256 == new.record.sha256 || old.step >= .markedUploaded {
+                // An image the API was asked to make is kept too: the call may have made it,
+                // and only a look-up can tell.
+                if old.record.sha256 == new.record.sha256 || old.step >= .markedUploaded || old.step == .processRequested {
                     result.append(old)
                     continue
                 }
@@ -135,7 +168,7 @@ public enum JournalRules {
         }
         let positions = Set(items.map(\.position))
         for old in existing where !positions.contains(old.position) {
-            if old.step >= .markedUploaded {
+            if old.step >= .markedUploaded || old.step == .processRequested {
                 result.append(old)
             } else if let id = old.classyAssetID {
                 abandon(id, old.position, "the image is no longer produced")
@@ -149,7 +182,7 @@ extension JournalStep {
     /// Whether the step moves an image (and so, before attachment, the job with it).
     var movesImages: Bool {
         switch self {
-        case .processed, .pendingCreated, .bytesUploaded, .markedUploaded: true
+        case .processed, .pendingCreated, .bytesUploaded, .markedUploaded, .processRequested, .madeOnServer: true
         case .attachIntent, .attached, .pendingPossiblyOrphaned, .done, .failed: false
         }
     }

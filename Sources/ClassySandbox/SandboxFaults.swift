@@ -22,6 +22,10 @@ public struct SandboxFaults: Sendable, Hashable {
     /// object stored) and then the connection is closed without an answer,
     /// as when a response dies on the way back.
     public var dropResponseRate: Double = 0
+    /// The next N `POST /2.0/assets/{id}/process` answers are lost after the
+    /// children were made (the deterministic form of `drop-response` for the
+    /// one call that is not idempotent).
+    public var dropProcessAnswers: Int = 0
     /// eCard answers carry exactly the reference's fields, without the `id`
     /// the sandbox otherwise adds, so a client must find its eCards by listing.
     public var eCardsWithoutID = false
@@ -31,7 +35,7 @@ public struct SandboxFaults: Sendable, Hashable {
     /// Reads `--fault` values of the CLI, each `name=value`:
     /// `s3-500=0.3`, `s3-reset=0.3`, `latency-ms=200`, `token-lifetime=5`,
     /// `storm=20`, `storm-retry-after=2`, `expired-urls=1`, `api-500=0.1`,
-    /// `drop-response=0.05`, `ecards-without-id=1`.
+    /// `drop-response=0.05`, `drop-process-answers=1`, `ecards-without-id=1`.
     public init(parsing specs: [String]) throws(SandboxFaultSpecError) {
         self.init()
         for spec in specs {
@@ -55,6 +59,7 @@ public struct SandboxFaults: Sendable, Hashable {
             case "storm-retry-after": stormRetryAfterSeconds = try count()
             case "expired-urls": expiredPresignedURLs = try count()
             case "drop-response": dropResponseRate = try rate()
+            case "drop-process-answers": dropProcessAnswers = try count()
             case "ecards-without-id":
                 guard let on = ["1": true, "true": true, "0": false, "false": false][kv[1].lowercased()] else {
                     throw SandboxFaultSpecError(spec: spec, reason: "expected 1 or 0")

@@ -74,7 +74,8 @@ struct SandboxResponder: HTTPResponder {
             do {
                 let response = try await APIHandlers(state: state, config: config, store: store, processor: processor, baseURL: baseURL(), faults: faults)
                     .handle(route, method: method, request: request)
-                if await state.dropResponse() {
+                let isProcess = if case .assetProcess = route { true } else { false }
+                if await state.dropResponse(ofProcess: isProcess && method == "POST") {
                     // The work is done and kept; only the answer is lost.
                     try? await context.channel.close()
                     throw ConnectionDropped()

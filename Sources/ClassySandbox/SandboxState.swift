@@ -83,7 +83,13 @@ actor SandboxState {
     }
 
     /// Whether to lose the answer of a request whose work is done (`drop-response`).
-    func dropResponse() -> Bool {
+    func dropResponse(ofProcess: Bool = false) -> Bool {
+        if ofProcess, faults.dropProcessAnswers > 0 {
+            faults.dropProcessAnswers -= 1
+            injectedFaults += 1
+            droppedResponses += 1
+            return true
+        }
         let drop = roll(faults.dropResponseRate)
         if drop { droppedResponses += 1 }
         return drop

@@ -138,6 +138,17 @@ struct PlanCommand: AsyncParsableCommand {
         let images = planned.records.map { record in
             "\(record.type ?? "original") \(record.width)x\(record.height) \(record.contentType) \(record.size) B"
         }.joined(separator: "; ")
+        if planned.job.actionsOn == .server {
+            // Only the original goes up; the API makes the rest (`actions_on: server`).
+            let what = "would upload the original and ask the API (POST /process) for \(planned.records.count - 1) child(ren): \(images)"
+            switch planned.disposition {
+            case .upload, .replace: print("\(head): \(what)")
+            case let .skip(at, _): print("\(head): skipped, done in the journal on \(ClassyDate.format(at))")
+            case let .resume(step, _): print("\(head): would continue from step \(step.rawValue): \(images)")
+            }
+            for warning in planned.records.flatMap({ $0.warnings ?? [] }) { print("    warning: \(warning)") }
+            return
+        }
         switch planned.disposition {
         case .upload: print("\(head): would upload \(planned.records.count) image(s): \(images)")
         case let .replace(id, order):

@@ -46,6 +46,11 @@ enum ReportPages {
             report.cropMarks = content.cropMarks
             report.outputs = content.outputs
             report.warnings = content.warnings
+            if job.actionsOn == .server {
+                // The API makes these: listed with the size the action asks for, no pixels to show yet.
+                report.outputs = planned.records.dropFirst().map { ReportImages.output($0, bytes: nil) }
+                report.warnings.append("actions_on: server: the API makes the \(report.outputs.count) child(ren) with POST /process after the original is uploaded; they are listed, not shown")
+            }
         }
         return Entry(role: job.role.name, target: job.role.targetDescription, index: index, job: report)
     }

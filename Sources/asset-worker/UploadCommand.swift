@@ -7,6 +7,8 @@ import Foundation
 import Imaging
 import Logging
 
+extension ActionPlace: ExpressibleByArgument {}
+
 /// `asset-worker upload MANIFEST` or `asset-worker upload IMAGE --campaign N --role R ...`.
 struct UploadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +47,9 @@ struct UploadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Thumbnails of a single image.", valueName: "WxH[,WxH...]"))
     var thumbnails: String?
 
+    @Option(help: ArgumentHelp("Where a single image's actions run: local (processed here, every child uploaded) or server (only the original is uploaded; the API makes each child with POST /2.0/assets/{id}/process). A manifest says it with actions_on.", valueName: "local|server"))
+    var actionsOn: ActionPlace?
+
     @Option(help: "Jobs in flight at once (processing overlaps uploads).")
     var jobs: Int = 8
 
@@ -70,6 +75,7 @@ struct UploadCommand: AsyncParsableCommand {
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if !isManifest, role == nil { throw ValidationError("a single image needs --role (logo, ecard, social, sponsor, asset)") }
+        if actionsOn != nil, isManifest { throw ValidationError("--actions-on is for a single image; in a manifest, set actions_on per job or in defaults") }
         if queue != nil, !isManifest { throw ValidationError("--queue takes a manifest: a queue's jobs are enqueued from one (asset-worker enqueue)") }
     }
 
@@ -80,7 +86,8 @@ struct UploadCommand: AsyncParsableCommand {
                 ? try Manifest.load(path: input)
                 : try Manifest.singleJob(source: input, role: role ?? "asset", campaign: campaign, order: order, strict: strict ? true : nil,
                                          appealSet: appealSet, matchingPlan: matchingPlan,
-                                         thumbnails: thumbnails.map { [$0] } ?? [], memberID: workspace.memberID)
+                                         thumbnails: thumbnails.map { [$0] } ?? [], memberID: workspace.memberID,
+                                         actionsOn: actionsOn?.rawValue)
         } catch {
             StandardError.print("asset-worker upload: \(error)\nNothing was uploaded.")
             throw ExitCode(ExitStatus.dataError)

@@ -39,6 +39,7 @@ final class JobLifecycleTests: XCTestCase {
         case .persistAttachment: .attachmentPersisted
         case .persistDone: .donePersisted
         case .finish, .fail: nil
+        case .persistServerRequest, .callServer, .lookUpServer, .persistMadeOnServer: nil
         }
     }
 
@@ -194,6 +195,162 @@ final class JobLifecycleTests: XCTestCase {
                         return XCTFail("\(start.state) + \(event) gave no command")
                     }
                     XCTAssertFalse(waiting.isEmpty)
+                }
+            }
+        }
+    }
+
+    // MARK: actions_on: server (the API makes the children with /process)
+
+    /// A plain asset whose two server calls make positions 1 (a rotation) and 2, 3 (two thumbnails).
+    let calls = [[1], [2, 3]]
+
+    func testAServerJobUploadsOnlyItsOriginalAndPersistsEachRequestBeforeItsCall() {
+        var machine = JobLifecycle(target: .none, attachPosition: nil, serverCalls: calls)
+        XCTAssertEqual(machine.apply(.processed(positions: [0, 1, 2, 3], confirmed: [:], attachPosition: nil)), [.upload(positions: [0])],
+                       "only the original is uploaded")
+        XCTAssertEqual(machine.apply(.imageConfirmed(position: 0, assetID: 10)), [.persistServerRequest(call: 0)])
+        XCTAssertEqual(machine.apply(.serverRequestPersisted), [.callServer(call: 0, originalID: 10)])
+        machine.serverCallSent()
+        XCTAssertEqual(machine.apply(.madeOnServer([1: 11])), [.persistMadeOnServer(call: 0, assetIDs: [1: 11])])
+        XCTAssertEqual(machine.apply(.madeOnServerPersisted), [.persistServerRequest(call: 1)], "the next call, its request first")
+        XCTAssertEqual(machine.apply(.serverRequestPersisted), [.callServer(call: 1, originalID: 10)])
+        machine.serverCallSent()
+        XCTAssertEqual(machine.apply(.madeOnServer([2: 12, 3: 13])), [.persistMadeOnServer(call: 1, assetIDs: [2: 12, 3: 13])])
+        XCTAssertEqual(machine.apply(.madeOnServerPersisted), [.persistDone])
+        XCTAssertEqual(machine.confirmed, [0: 10, 1: 11, 2: 12, 3: 13])
+        XCTAssertEqual(machine.apply(.donePersisted), [.finish])
+    }
+
+    func testAServerECardAttachesTheChildTheAPIMade() {
+        var machine = JobLifecycle(target: ecard, attachPosition: nil, serverCalls: [[1]])
+        _ = machine.apply(.processed(positions: [0, 1], confirmed: [:], attachPosition: 1))
+        _ = machine.apply(.imageConfirmed(position: 0, assetID: 10))
+        _ = machine.apply(.serverRequestPersisted)
+        machine.serverCallSent()
+        _ = machine.apply(.madeOnServer([1: 11]))
+        XCTAssertEqual(machine.apply(.madeOnServerPersisted), [.persistIntent(ecard, assetID: 11)], "the eCard shows the API's child")
+    }
+
+    func testALostProcessAnswerIsLookedUpAndAdoptedInsteadOfAskingAgain() {
+        var machine = JobLifecycle(target: .none, attachPosition: nil, serverCalls: [[1, 2]])
+        _ = machine.apply(.processed(positions: [0, 1, 2], confirmed: [0: 10], attachPosition: nil))
+        _ = machine.apply(.serverRequestPersisted)
+        machine.serverCallSent()
+        XCTAssertEqual(machine.apply(.ambiguous), [.lookUpServer(call: 0, originalID: 10)])
+        XCTAssertEqual(machine.apply(.lookedUpOnServer([1: 11, 2: 12])), [.persistMadeOnServer(call: 0, assetIDs: [1: 11, 2: 12])])
+        XCTAssertEqual(machine.serverAttempts, 1, "one call in all")
+    }
+
+    func testALookUpThatFindsNothingAsksAgainUntilTheAttemptsRunOut() {
+        var machine = JobLifecycle(target: .none, attachPosition: nil, serverCalls: [[1]], maxAttachAttempts: 2)
+        _ = machine.apply(.processed(positions: [0, 1], confirmed: [0: 10], attachPosition: nil))
+        _ = machine.apply(.serverRequestPersisted)
+        machine.serverCallSent()
+        _ = machine.apply(.ambiguous)
+        XCTAssertEqual(machine.apply(.lookedUpOnServer([:])), [.callServer(call: 0, originalID: 10)], "nothing there: safe to ask again")
+        machine.serverCallSent()
+        _ = machine.apply(.ambiguous)
+        guard case .fail = machine.apply(.lookedUpOnServer([:])).first else { return XCTFail("two calls, then a failure") }
+    }
+
+    func testSomeButNotAllChildrenOfACallFailTheJobRatherThanMakingThemTwice() {
+        var machine = JobLifecycle(target: .none, attachPosition: nil, serverCalls: [[1, 2]])
+        _ = machine.apply(.processed(positions: [0, 1, 2], confirmed: [0: 10], attachPosition: nil))
+        _ = machine.apply(.serverRequestPersisted)
+        machine.serverCallSent()
+        _ = machine.apply(.ambiguous)
+        let commands = machine.apply(.lookedUpOnServer([1: 11]))
+        guard case let .fail(reason) = commands.first else { return XCTFail("\(commands)") }
+        XCTAssertTrue(reason.contains("1 of the 2"), reason)
+    }
+
+    func testAServerJobRestartsFromEachPersistedStepWithTheRightCommand() {
+        let cases: [(JobLifecycle.Persisted, Command, String)] = [
+            (.init(step: .processed, positions: [0, 1, 2, 3]), .process, "the original is not up: its bytes are needed"),
+            (.init(step: .processed, confirmed: [0: 10], positions: [0, 1, 2, 3]), .persistServerRequest(call: 0),
+             "the original is up: no processing, the first request"),
+            (.init(step: .processRequested, confirmed: [0: 10], positions: [0, 1, 2, 3], requested: [1]), .lookUpServer(call: 0, originalID: 10),
+             "a request with no answer recorded: look it up before asking again"),
+            (.init(step: .processed, confirmed: [0: 10, 1: 11], positions: [0, 1, 2, 3]), .persistServerRequest(call: 1),
+             "the first call recorded: the second"),
+            (.init(step: .processRequested, confirmed: [0: 10, 1: 11], positions: [0, 1, 2, 3], requested: [2, 3]),
+             .lookUpServer(call: 1, originalID: 10), "the second call's request persisted"),
+            (.init(step: .markedUploaded, confirmed: [0: 10, 1: 11, 2: 12, 3: 13], positions: [0, 1, 2, 3]), .persistDone,
+             "every image made: done is left"),
+        ]
+        for (persisted, expected, why) in cases {
+            let machine = JobLifecycle(target: .none, attachPosition: nil, serverCalls: calls, resumingFrom: persisted)
+            XCTAssertEqual(machine.nextCommand, expected, why)
+        }
+    }
+
+    func testEveryServerRestartPointEndsDoneWithEachCallMadeAtMostOnce() {
+        // Restart from every persisted state of the happy path; in the worst case the
+        // persisted request's call went out, so its children exist and the look-up finds them.
+        let persistedStates: [JobLifecycle.Persisted] = [
+            .init(step: .planned),
+            .init(step: .processed, positions: [0, 1, 2, 3]),
+            .init(step: .processed, confirmed: [0: 10], positions: [0, 1, 2, 3]),
+            .init(step: .processRequested, confirmed: [0: 10], positions: [0, 1, 2, 3], requested: [1]),
+            .init(step: .processed, confirmed: [0: 10, 1: 11], positions: [0, 1, 2, 3]),
+            .init(step: .processRequested, confirmed: [0: 10, 1: 11], positions: [0, 1, 2, 3], requested: [2, 3]),
+            .init(step: .markedUploaded, confirmed: [0: 10, 1: 11, 2: 12, 3: 13], positions: [0, 1, 2, 3]),
+        ]
+        for persisted in persistedStates {
+            var machine = JobLifecycle(target: .none, attachPosition: nil, serverCalls: calls, resumingFrom: persisted)
+            var made: [Int: Int] = [:]   // position -> asset id, what the API holds
+            for position in persisted.requested { made[position] = 10 + position }
+            var callsSent: [Int: Int] = [:]
+            var seen: [Command] = []
+            var queue = [machine.nextCommand]
+            while !queue.isEmpty, seen.count < 100 {
+                let command = queue.removeFirst()
+                seen.append(command)
+                switch command {
+                case .process: queue += machine.apply(.processed(positions: [0, 1, 2, 3], confirmed: persisted.confirmed, attachPosition: nil))
+                case let .upload(positions): for p in positions { queue += machine.apply(.imageConfirmed(position: p, assetID: 10 + p)) }
+                case .persistServerRequest: queue += machine.apply(.serverRequestPersisted)
+                case let .callServer(call, _):
+                    machine.serverCallSent()
+                    callsSent[call, default: 0] += 1
+                    for p in calls[call] { made[p] = 10 + p }
+                    queue += machine.apply(.madeOnServer(Dictionary(uniqueKeysWithValues: calls[call].map { ($0, 10 + $0) })))
+                case let .lookUpServer(call, _):
+                    queue += machine.apply(.lookedUpOnServer(made.filter { calls[call].contains($0.key) }))
+                case .persistMadeOnServer: queue += machine.apply(.madeOnServerPersisted)
+                case .persistDone: queue += machine.apply(.donePersisted)
+                default: break
+                }
+            }
+            XCTAssertEqual(machine.state, .done, "from \(persisted): \(seen)")
+            XCTAssertTrue(callsSent.values.allSatisfy { $0 <= 1 }, "from \(persisted): \(callsSent)")
+            for call in calls.indices where persisted.requested.isDisjoint(with: calls[call]) && !calls[call].allSatisfy({ persisted.confirmed[$0] != nil }) {
+                XCTAssertEqual(callsSent[call], 1, "from \(persisted): call \(call) is made once")
+            }
+            XCTAssertEqual(machine.confirmed, [0: 10, 1: 11, 2: 12, 3: 13], "from \(persisted)")
+        }
+    }
+
+    func testEveryEventInEveryServerStateLeadsToACommandOrAFailure() {
+        var states: [JobLifecycle] = []
+        var m = JobLifecycle(target: .none, attachPosition: nil, serverCalls: [[1]])
+        _ = m.apply(.processed(positions: [0, 1], confirmed: [0: 10], attachPosition: nil)); states.append(m) // asking, not persisted
+        _ = m.apply(.serverRequestPersisted); states.append(m) // asking, persisted
+        var l = m; _ = l.apply(.ambiguous); states.append(l) // looking up
+        _ = m.apply(.madeOnServer([1: 11])); states.append(m) // recording
+        let events: [JobLifecycle.Event] = [
+            .serverRequestPersisted, .madeOnServer([1: 11]), .madeOnServer([:]), .ambiguous, .lookedUpOnServer([1: 11]),
+            .lookedUpOnServer([:]), .madeOnServerPersisted, .imageConfirmed(position: 1, assetID: 2), .attachmentPersisted, .failed("x"),
+        ]
+        XCTAssertEqual(Set(states.map { "\($0.state)" }).count, 4, "the states above are distinct")
+        for start in states {
+            for event in events {
+                var machine = start
+                let commands = machine.apply(event)
+                XCTAssertFalse(commands.isEmpty, "\(start.state) + \(event) gave no command")
+                if case .failed = machine.state {
+                    XCTAssertTrue(commands.contains { if case .fail = $0 { true } else { false } }, "a failure says so: \(start.state) + \(event)")
                 }
             }
         }

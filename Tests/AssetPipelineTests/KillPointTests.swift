@@ -92,6 +92,50 @@ final class KillPointTests: XCTestCase {
         print("kill points: \(killPoints) (a kill after every journal write of the batch), each followed by a clean run")
     }
 
+    /// The same for `actions_on: server`, from the command line (`--actions-on server`):
+    /// after a kill at every journal write and a clean run, the API holds each
+    /// child exactly once, and the journal records those very children.
+    func testAKillAfterEveryJournalWriteOfAServerJobLeavesEachChildMadeOnce() async throws {
+        let binary = try binary()
+        let image = Self.projectRoot.appendingPathComponent("TestImages/campaign-logo.png").path
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("killpoints-server-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        var killPoints = 0
+        // After each write (between two steps), and before each write (after the action it
+        // records: the `/process` call made the children, the kill lands before their record).
+        for (variable, name) in [("ASSET_WORKER_KILL_AFTER_WRITES", "after"), ("ASSET_WORKER_KILL_BEFORE_WRITE", "before")] {
+          for n in 1 ... 40 {
+            let sandbox = try await ClassySandbox.start()
+            let environment = WorkerProcess.environment(for: sandbox)
+            let state = root.appendingPathComponent("state-\(name)-\(n)").path
+            let arguments = ["upload", image, "--role", "asset", "--thumbnails", "100x100,50x50", "--actions-on", "server",
+                             "--state-dir", state, "--jobs", "1"]
+            var killing = environment
+            killing[variable] = String(n)
+            let killed = try run(binary, arguments, killing)
+            if killed.status == 0 {
+                await sandbox.stop()
+                break
+            }
+            killPoints += 1
+            XCTAssertEqual(killed.status, 9, "\(name) write \(n): \(killed.stderr)")
+            let finished = try run(binary, arguments, environment)
+            XCTAssertEqual(finished.status, 0, "write \(n): the next run finishes: \(finished.stderr)")
+
+            let items = try await SQLiteJournal(path: state + "/journal.sqlite").allAssets()
+            let stats = await sandbox.statistics()
+            let originals = stats.assets.filter { $0.state == "uploaded" }
+            XCTAssertEqual(originals.count, 1, "write \(n): the original once")
+            let children = stats.assets.filter { $0.parentID != nil }
+            XCTAssertEqual(children.compactMap(\.type).sorted(), ["thumbnail_100_100", "thumbnail_50_50"], "write \(n): each child once")
+            XCTAssertEqual(Set(items.compactMap(\.classyAssetID)), Set((originals + children).map(\.id)), "write \(n): the journal has them all")
+            await sandbox.stop()
+          }
+        }
+        XCTAssertGreaterThanOrEqual(killPoints, 12, "plan, processed, 3 upload steps, the request, the children, done; after and before each")
+    }
+
     func testMissingCredentialsAreRefusedUnlessSandboxIsAsked() throws {
         let binary = try binary()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")

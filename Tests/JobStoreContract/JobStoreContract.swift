@@ -36,6 +36,7 @@ public enum JobStoreContract {
         ("a write for an unknown job is refused", unknownJob),
         ("status and assets of one batch count that batch's jobs alone", batchScope),
         ("a named lock has one holder at a time, and its step is recorded before it is let go", namedLock),
+        ("images the API makes are requested after the original, then recorded once with the API's record", serverMadeImages),
     ]
 
     // MARK: Helpers
@@ -450,5 +451,49 @@ public enum JobStoreContract {
         _ = try await store.recordHoldingLock("campaign-1", under: c4) { () async throws -> (Int, JournalStep) in (4, .attached(to: "ecard 4")) }
         try await store.endRun(a, as: .finished)
         try await store.endRun(b, as: .finished)
+    }
+
+    static func serverMadeImages(_ subject: any JobStoreTestSubject) async throws {
+        let store = try await subject.makeStore()
+        _ = try await store.plan(plan("j1"))
+        let run = try await store.beginRun()
+        let claim = try await claimOne("j1", store, run)
+        var planned = record(1).record
+        planned.state = .planned
+        planned.sha256 = ""
+        try await store.record(.processed([record(0), ProcessedItem(position: 1, record: planned)]), under: claim)
+        try await expectError(.invalidTransition) { try await store.record(.processRequested(items: [1]), under: claim) }
+        try await upload(claim, store, positions: [0])
+        try await store.record(.processRequested(items: [1]), under: claim)
+        var job = try await store.job(key: "j1")
+        try expect(job?.items.map(\.step) == [.markedUploaded, .processRequested] && job?.step == .processRequested,
+                   "requested: \(String(describing: job?.items.map(\.step)))")
+        // Processing again (a restart) keeps a requested image: only a look-up can tell whether the API made it.
+        var changed = planned
+        changed.sha256 = String(repeating: "d", count: 64)
+        try await store.record(.processed([record(0), ProcessedItem(position: 1, record: changed)]), under: claim)
+        job = try await store.job(key: "j1")
+        try expect(job?.items[1].step == .processRequested && job?.items[1].record.sha256 == "", "a requested image is kept")
+        try expect(try await store.abandonedAssets().isEmpty, "nothing abandoned")
+        var made = planned
+        made.id = .classy(700)
+        made.parentID = .classy(500)
+        made.state = .processed
+        made.size = 321
+        made.cdnURL = "https://cdn/700.png"
+        try await store.record(.madeOnServer([ServerMadeImage(position: 1, assetID: 700, record: made)]), under: claim)
+        job = try await store.job(key: "j1")
+        let item = job?.items.first { $0.position == 1 }
+        try expect(item?.step == .markedUploaded && item?.classyAssetID == 700 && item?.record == made && item?.madeByTheAPI == true,
+                   "made: \(String(describing: item))")
+        try expect(job?.step == .markedUploaded, "the job is as far as its images: \(String(describing: job?.step))")
+        try await store.record(.madeOnServer([ServerMadeImage(position: 1, assetID: 700, record: made)]), under: claim)
+        try await expectError(.invalidTransition) {
+            try await store.record(.madeOnServer([ServerMadeImage(position: 1, assetID: 701, record: made)]), under: claim)
+        }
+        try await expectError(.invalidTransition) { try await store.record(.processRequested(items: [1]), under: claim) }
+        try await store.record(.done, under: claim)
+        try expect(try await store.allAssets().compactMap(\.classyAssetID) == [500, 700], "all assets")
+        try await store.endRun(run, as: .finished)
     }
 }

@@ -55,7 +55,53 @@ public struct AssetVerifier: Sendable {
             }
         }
         problems += try await verifyAttachments(batch: batch)
+        problems += try await verifyServerChildren(batch: batch)
         return (checked, problems)
+    }
+
+    /// For `actions_on: server` jobs: `GET /2.0/assets/{id}/children` of each
+    /// original must list every child the journal recorded, with that `type`
+    /// and the original as `parent_id`, and nothing more (a child no job
+    /// recorded is what a `/process` sent twice would leave).
+    func verifyServerChildren(batch: String?) async throws(JournalError) -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        let items = try await journal.allAssets(batch: batch)
+        let byJob = Dictionary(grouping: items, by: \.jobKey)
+        for key in byJob.keys.sorted() {
+            let jobItems = byJob[key]!.sorted { $0.position < $1.position }
+            let made = jobItems.filter(\.madeByTheAPI)
+            guard !made.isEmpty, let original = jobItems.first(where: { $0.position == 0 }), let parentID = original.classyAssetID else { continue }
+            let source = original.record.path ?? "job \(key.prefix(12))"
+            func report(_ assetID: Int, _ text: String, unreachable: Bool = false) {
+                problems.append(VerificationProblem(assetID: assetID, source: source, problem: text, unreachable: unreachable))
+            }
+            let children: [Asset]
+            do {
+                children = try await client.assetChildren(parentID)
+            } catch {
+                report(parentID, "cannot list the children of asset \(parentID): \(error)", unreachable: true)
+                continue
+            }
+            let listed = Dictionary(children.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for item in made {
+                guard let id = item.classyAssetID else { continue }
+                guard let child = listed[id] else {
+                    report(id, "asset \(id) (\(item.record.type ?? "child")) is not among the children of asset \(parentID)")
+                    continue
+                }
+                if child.type != item.record.type {
+                    report(id, "child \(id) of asset \(parentID) has type \(child.type ?? "null"), the journal recorded \(item.record.type ?? "null")")
+                }
+                if child.parentID != parentID {
+                    report(id, "child \(id) has parent_id \(child.parentID.map(String.init) ?? "null"), expected \(parentID)")
+                }
+            }
+            let recorded = Set(made.compactMap(\.classyAssetID))
+            for child in children where !recorded.contains(child.id) {
+                report(child.id, "asset \(parentID) has a child \(child.id) (\(child.type ?? "no type")) that no job recorded: a /process made twice?")
+            }
+        }
+        return problems
     }
 
     /// The eCards, appeal sets and matching plans the journal says it attached images to.

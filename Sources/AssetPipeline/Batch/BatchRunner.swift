@@ -275,14 +275,21 @@ public struct BatchRunner: Sendable {
                 claim = taken
                 if case .resumed = outcome { state = try await journaled { try await journal.job(key: job.key) } }
             }
+            let serverCalls: [ServerCall]
+            do throws(ImagingError) { serverCalls = try JobProcessing.serverCalls(for: job) } catch {
+                throw JobFailure(item: 0, message: "planning the API's processing of \(job.source): \(error)", badData: true, imagingError: error)
+            }
             var machine = JobLifecycle(target: attachTarget(of: job, existingECards: context.existingECards),
                                        attachPosition: state.flatMap { attachPosition(job, items: $0.items) },
+                                       serverCalls: serverCalls.map(\.positions),
                                        resumingFrom: state.map(Self.persisted) ?? .init())
             var processed: ProcessedAsset?
             var uploaded: [Int: Asset] = [:]
             var attachment: Attachment? = state?.attachedTo.flatMap(Attachment.init)
             /// An attachment already recorded by `attachHoldingLock` (not to be recorded twice).
             var recordedUnderLock: Attachment?
+            /// The children `/process` answered or `/children` listed, by asset id.
+            var serverMade: [Int: Asset] = [:]
             var commands: [JobLifecycle.Command] = [machine.nextCommand]
             loop: while !commands.isEmpty {
                 let command = commands.removeFirst()
@@ -292,7 +299,11 @@ public struct BatchRunner: Sendable {
                     processed = result
                     onEvent(.processed(job: job, images: 1 + result.children.count,
                                        bytes: result.parentBytes.count + result.children.reduce(0) { $0 + $1.bytes.count }))
-                    try await journaled { try await journal.record(.processed(ProcessedItem.items(of: result)), under: claimed) }
+                    let items: [ProcessedItem]
+                    do throws(ImagingError) { items = try JobProcessing.items(of: result, for: job) } catch {
+                        throw JobFailure(item: 0, message: "processing \(job.source): \(error)", badData: true, imagingError: error)
+                    }
+                    try await journaled { try await journal.record(.processed(items), under: claimed) }
                     guard let fresh = try await journaled({ try await journal.job(key: job.key) }) else {
                         throw JobFailure(item: nil, message: "the journal lost job \(job.key.prefix(12))")
                     }
@@ -335,6 +346,35 @@ public struct BatchRunner: Sendable {
                 case let .reconcile(target, assetID):
                     let found = try await reconcile(target, assetID: assetID, position: machine.attachPosition ?? 0)
                     commands += machine.apply(.reconciled(found))
+                case let .persistServerRequest(call):
+                    try await journaled { try await journal.record(.processRequested(items: serverCalls[call].positions), under: claimed) }
+                    commands += machine.apply(.serverRequestPersisted)
+                case let .callServer(call, originalID):
+                    machine.serverCallSent()
+                    do throws(JobFailure) {
+                        let answered = try await api(serverCalls[call].positions.first ?? 0) {
+                            try await client.processAsset(originalID, serverCalls[call].action)
+                        }
+                        let ids = Self.match(answered, to: serverCalls[call], excluding: Set(machine.confirmed.values))
+                        for asset in answered { serverMade[asset.id] = asset }
+                        commands += machine.apply(.madeOnServer(ids))
+                    } catch where error.ambiguous {
+                        commands += machine.apply(.ambiguous)
+                    }
+                case let .lookUpServer(call, originalID):
+                    let children = try await api(serverCalls[call].positions.first ?? 0) { try await client.assetChildren(originalID) }
+                    let ids = Self.match(children, to: serverCalls[call], excluding: Set(machine.confirmed.values))
+                    for asset in children { serverMade[asset.id] = asset }
+                    commands += machine.apply(.lookedUpOnServer(ids))
+                case let .persistMadeOnServer(_, ids):
+                    guard let items = state?.items else { throw JobFailure(item: nil, message: "job lifecycle: server images before processing") }
+                    let images = ids.sorted { $0.key < $1.key }.compactMap { position, id -> ServerMadeImage? in
+                        guard let planned = items.first(where: { $0.position == position }), let asset = serverMade[id] else { return nil }
+                        return ServerMadeImage(position: position, assetID: id, record: Self.record(of: asset, planned: planned.record))
+                    }
+                    try await journaled { try await journal.record(.madeOnServer(images), under: claimed) }
+                    for (position, id) in ids { uploaded[position] = serverMade[id] }
+                    commands += machine.apply(.madeOnServerPersisted)
                 case let .persistAttachment(done):
                     attachment = done
                     if recordedUnderLock != done {
@@ -353,7 +393,7 @@ public struct BatchRunner: Sendable {
             if holdsUploadPermit { await context.uploadGate.leave() }
             holdsUploadPermit = false
             let items = state?.items ?? []
-            let records = Self.records(items: items, uploaded: uploaded)
+            let records = Self.records(items: items, uploaded: uploaded, madeOnServer: Set(serverCalls.flatMap(\.positions)))
             for record in records where uploaded.values.contains(where: { $0.id == record.id.classyID }) {
                 onEvent(.uploaded(job: job, record: record))
             }
@@ -406,7 +446,8 @@ public struct BatchRunner: Sendable {
     /// The lifecycle's view of a job the journal kept.
     static func persisted(_ job: JournalJob) -> JobLifecycle.Persisted {
         JobLifecycle.Persisted(step: job.step, confirmed: confirmedIDs(job.items), positions: job.items.map(\.position),
-                               intentPending: job.attachIntent != nil, attachment: job.attachedTo.flatMap(Attachment.init))
+                               intentPending: job.attachIntent != nil, attachment: job.attachedTo.flatMap(Attachment.init),
+                               requested: Set(job.items.filter { $0.step == .processRequested }.map(\.position)))
     }
 
     static func confirmedIDs(_ items: [JournalItem]) -> [Int: Int] {
@@ -417,11 +458,13 @@ public struct BatchRunner: Sendable {
 
     /// The job's records with their Classy ids: from this run's answers, or
     /// from the journal for images uploaded by an earlier run.
-    static func records(items: [JournalItem], uploaded: [Int: Asset]) -> [AssetRecord] {
+    static func records(items: [JournalItem], uploaded: [Int: Asset], madeOnServer: Set<Int> = []) -> [AssetRecord] {
         let parentID = uploaded[0]?.id ?? items.first { $0.position == 0 }?.classyAssetID
         return items.sorted { $0.position < $1.position }.map { item in
             var record = item.record
-            if let asset = uploaded[item.position] {
+            if madeOnServer.contains(item.position), let asset = uploaded[item.position] {
+                record = Self.record(of: asset, planned: item.record)
+            } else if let asset = uploaded[item.position] {
                 record.id = .classy(asset.id)
                 record.state = AssetState(rawValue: asset.state) ?? .uploaded
                 record.cdnURL = asset.cdnURL
@@ -429,11 +472,41 @@ public struct BatchRunner: Sendable {
                 if let created = asset.createdAt { record.createdAt = created }
             } else if let id = item.classyAssetID {
                 record.id = .classy(id)
-                record.state = .uploaded
+                // Images the API made are its `processed` children; the others were uploaded.
+                record.state = madeOnServer.contains(item.position) ? .processed : .uploaded
             }
             record.parentID = item.position == 0 ? nil : parentID.map { AssetID.classy($0) }
             return record
         }
+    }
+
+    /// The positions of a server call's images, given the children the API
+    /// answered or listed: each position takes the lowest-id child of its type
+    /// not already one of the job's images (two calls can make the same type,
+    /// e.g. two crops). Positions with no such child are absent.
+    static func match(_ children: [Asset], to call: ServerCall, excluding taken: Set<Int>) -> [Int: Int] {
+        var free = children.filter { !taken.contains($0.id) }.sorted { $0.id < $1.id }
+        var ids: [Int: Int] = [:]
+        for (position, type) in zip(call.positions, call.childTypes) {
+            guard let index = free.firstIndex(where: { $0.type == type }) else { continue }
+            ids[position] = free.remove(at: index).id
+        }
+        return ids
+    }
+
+    /// The journal record of a child the API made: the planned record with what the API says of it.
+    static func record(of asset: Asset, planned: AssetRecord) -> AssetRecord {
+        var record = planned
+        record.id = .classy(asset.id)
+        record.parentID = asset.parentID.map(AssetID.classy)
+        record.createdBy = asset.createdBy
+        record.state = AssetState(rawValue: asset.state) ?? .processed
+        record.cdnURL = asset.cdnURL
+        if let type = asset.type { record.type = type }
+        if let contentType = asset.contentType { record.contentType = contentType }
+        if let size = asset.size { record.size = size }
+        if let created = asset.createdAt { record.createdAt = created }
+        return record
     }
 
     /// The journal position of the image the job attaches, nil when it attaches nothing.
@@ -613,7 +686,7 @@ public struct BatchRunner: Sendable {
     /// The engine's starting point from what the journal kept about an image.
     static func progress(of item: JournalItem) -> UploadProgress {
         switch item.step {
-        case .planned, .processed:
+        case .planned, .processed, .processRequested:
             return .notStarted
         case .pendingCreated:
             guard let id = item.classyAssetID, let url = item.uploadURL else { return .notStarted }

@@ -41,13 +41,14 @@ public enum AttachTarget: Sendable, Hashable {
 /// recorded, when a doubt is looked up), so the runner only carries commands
 /// out, and every state × event is tested without I/O (`JobLifecycleTests`).
 ///
-///     processing → uploading → attaching → attached → done
-///                                  ↑   ↓ ambiguous
-///                                reconciling
+///     processing → uploading → [asking the server → recording]* → attaching → attached → done
+///                                     ↑  ↓ ambiguous                 ↑   ↓ ambiguous
+///                                 looking up                       reconciling
 ///
-/// Before a call that creates something (an eCard, an appeal set) the intent is
-/// persisted; after any doubt (a lost answer, a crash after the intent) the
-/// effect is looked up first and adopted if found, so nothing is created twice.
+/// Before a call that creates something (an eCard, an appeal set, the children
+/// `POST /process` makes for `actions_on: server`) the intent is persisted;
+/// after any doubt (a lost answer, a crash after the intent) the effect is
+/// looked up first and adopted if found, so nothing is created twice.
 public struct JobLifecycle: Sendable, Hashable {
     public enum State: Sendable, Hashable {
         /// The images must be (re)processed: some are not on the platform yet.
@@ -60,6 +61,13 @@ public struct JobLifecycle: Sendable, Hashable {
         /// Looking the attachment up after a doubt (a lost answer, or a run that
         /// stopped after persisting the intent) before calling again.
         case reconciling(assetID: Int)
+        /// Asking the API to make the images of server call `call` (`serverCalls`);
+        /// the call is sent only once the request is persisted.
+        case askingServer(call: Int, requestPersisted: Bool)
+        /// Looking the children of call `call` up after a doubt, before asking again.
+        case lookingUpServer(call: Int)
+        /// The API made call `call`'s images (asset ids by position): recording them.
+        case recordingServer(call: Int, assetIDs: [Int: Int])
         /// Attached (persisted); only `done` is left to record.
         case attached(Attachment)
         case done
@@ -81,6 +89,14 @@ public struct JobLifecycle: Sendable, Hashable {
         case reconciled(Attachment?)
         /// The journal holds `attached`.
         case attachmentPersisted
+        /// The journal holds the request of the current server call.
+        case serverRequestPersisted
+        /// The API answered the current server call with these images (asset ids by position).
+        case madeOnServer([Int: Int])
+        /// What a look-up of the current server call's children found, by position (empty: nothing).
+        case lookedUpOnServer([Int: Int])
+        /// The journal holds the images of the current server call.
+        case madeOnServerPersisted
         case donePersisted
         case failed(String)
     }
@@ -94,6 +110,14 @@ public struct JobLifecycle: Sendable, Hashable {
         case attach(AttachTarget, assetID: Int)
         case reconcile(AttachTarget, assetID: Int)
         case persistAttachment(Attachment)
+        /// Persist that server call `call` is about to be sent, before sending it.
+        case persistServerRequest(call: Int)
+        /// `POST /2.0/assets/{originalID}/process` for server call `call`.
+        case callServer(call: Int, originalID: Int)
+        /// `GET /2.0/assets/{originalID}/children`: did server call `call` take effect?
+        case lookUpServer(call: Int, originalID: Int)
+        /// Persist the images server call `call` made.
+        case persistMadeOnServer(call: Int, assetIDs: [Int: Int])
         case persistDone
         /// The job is finished; nothing more to do.
         case finish
@@ -106,10 +130,20 @@ public struct JobLifecycle: Sendable, Hashable {
     /// Attach calls allowed (a call after a look-up that found nothing counts).
     public let maxAttachAttempts: Int
 
+    /// The images the API makes (`actions_on: server`): positions per `/process`
+    /// call, in the order the calls are made; empty for a job processed here.
+    public let serverCalls: [[Int]]
+    /// Calls allowed per server call (a call after a look-up that found nothing counts).
+    public var maxServerAttempts: Int { maxAttachAttempts }
+
     public private(set) var state: State
     public private(set) var attachAttempts = 0
+    /// Calls sent for the current server call.
+    public private(set) var serverAttempts = 0
     /// Asset ids of the confirmed images, by position.
     public private(set) var confirmed: [Int: Int] = [:]
+    /// Server-made images whose request was persisted and no answer after it.
+    public private(set) var requested: Set<Int> = []
 
     /// A job as the journal left it.
     public struct Persisted: Sendable, Hashable {
@@ -121,23 +155,30 @@ public struct JobLifecycle: Sendable, Hashable {
         /// An intent to attach was persisted and no attachment after it.
         public var intentPending: Bool
         public var attachment: Attachment?
+        /// Server-made images whose `/process` request was persisted, with no answer recorded.
+        public var requested: Set<Int>
 
         public init(step: JobStep = .planned, confirmed: [Int: Int] = [:], positions: [Int] = [], intentPending: Bool = false,
-                    attachment: Attachment? = nil) {
+                    attachment: Attachment? = nil, requested: Set<Int> = []) {
             self.step = step
             self.confirmed = confirmed
             self.positions = positions
             self.intentPending = intentPending
             self.attachment = attachment
+            self.requested = requested
         }
     }
 
     /// Starts a job, or resumes it from what the journal kept.
-    public init(target: AttachTarget, attachPosition: Int?, resumingFrom persisted: Persisted = Persisted(), maxAttachAttempts: Int = 3) {
+    public init(target: AttachTarget, attachPosition: Int?, serverCalls: [[Int]] = [], resumingFrom persisted: Persisted = Persisted(),
+                maxAttachAttempts: Int = 3) {
         self.target = target
         self.attachPosition = attachPosition
+        self.serverCalls = serverCalls
         self.maxAttachAttempts = max(1, maxAttachAttempts)
         self.confirmed = persisted.confirmed
+        self.requested = persisted.requested
+        state = .processing
         switch persisted.step {
         case .done:
             state = .done
@@ -146,14 +187,10 @@ public struct JobLifecycle: Sendable, Hashable {
             // to record, even when the attachment's text cannot be read back.
             state = persisted.attachment.map(State.attached) ?? .uploading(waitingFor: [])
         default:
-            let allConfirmed = !persisted.positions.isEmpty && persisted.positions.allSatisfy { persisted.confirmed[$0] != nil }
-            let attachAssetID = attachPosition.flatMap { persisted.confirmed[$0] }
-            if allConfirmed, persisted.intentPending, self.target != .none, let assetID = attachAssetID {
-                state = .reconciling(assetID: assetID)
-            } else if allConfirmed, self.target != .none, let assetID = attachAssetID {
-                state = .attaching(assetID: assetID, intentPersisted: false)
-            } else if allConfirmed {
-                state = .uploading(waitingFor: [])
+            let made = Set(serverCalls.joined())
+            let uploadedHere = persisted.positions.filter { !made.contains($0) }
+            if !persisted.positions.isEmpty, uploadedHere.allSatisfy({ persisted.confirmed[$0] != nil }) {
+                state = afterUploads(intentPending: persisted.intentPending)
             } else {
                 // Images are missing from the platform: their bytes are needed again.
                 state = .processing
@@ -162,6 +199,10 @@ public struct JobLifecycle: Sendable, Hashable {
     }
 
     private var attachAssetID: Int? { attachPosition.flatMap { confirmed[$0] } }
+    /// The images the API makes rather than this worker.
+    private var madeOnServer: Set<Int> { Set(serverCalls.joined()) }
+    /// The first server call whose images are not all on the platform yet.
+    private var nextServerCall: Int? { serverCalls.indices.first { !serverCalls[$0].allSatisfy { confirmed[$0] != nil } } }
 
     /// What to do next in this state.
     public var nextCommand: Command {
@@ -171,6 +212,17 @@ public struct JobLifecycle: Sendable, Hashable {
         case let .attaching(assetID, intentPersisted):
             target.mayCreate && !intentPersisted ? .persistIntent(target, assetID: assetID) : .attach(target, assetID: assetID)
         case let .reconciling(assetID): .reconcile(target, assetID: assetID)
+        case let .askingServer(call, persisted):
+            if let original = confirmed[0] {
+                persisted ? .callServer(call: call, originalID: original) : .persistServerRequest(call: call)
+            } else {
+                .fail("job lifecycle: the API was to make images before the original was uploaded")
+            }
+        case let .lookingUpServer(call):
+            if let original = confirmed[0] { .lookUpServer(call: call, originalID: original) } else {
+                .fail("job lifecycle: the API was to make images before the original was uploaded")
+            }
+        case let .recordingServer(call, ids): .persistMadeOnServer(call: call, assetIDs: ids)
         case let .attached(attachment): .persistAttachment(attachment)
         case .done: .finish
         case let .failed(reason): .fail(reason)
@@ -184,7 +236,8 @@ public struct JobLifecycle: Sendable, Hashable {
         case let (.processing, .processed(positions, alreadyConfirmed, position)):
             confirmed.merge(alreadyConfirmed) { old, _ in old }
             attachPosition = position
-            let waiting = Set(positions).subtracting(confirmed.keys)
+            // The images the API makes are not uploaded: the server calls make them once these are.
+            let waiting = Set(positions).subtracting(confirmed.keys).subtracting(madeOnServer)
             if target != .none, position.map(positions.contains) != true {
                 state = .failed("the image to attach was not produced")
                 return [nextCommand]
@@ -225,6 +278,44 @@ public struct JobLifecycle: Sendable, Hashable {
         case (.attached, .attachmentPersisted):
             return [.persistDone]
 
+        case let (.askingServer(call, false), .serverRequestPersisted):
+            requested.formUnion(serverCalls[call])
+            state = .askingServer(call: call, requestPersisted: true)
+            return [nextCommand]
+
+        case let (.askingServer(call, true), .madeOnServer(ids)), let (.lookingUpServer(call), .lookedUpOnServer(ids)) where !ids.isEmpty:
+            let expected = Set(serverCalls[call])
+            guard Set(ids.keys) == expected else {
+                // Some children exist and some do not: asking again would make the others twice.
+                state = .failed("""
+                    the API has \(ids.count) of the \(expected.count) image(s) of server call \(call + 1); \
+                    not asking again, since that would make the ones it has twice
+                    """)
+                return [nextCommand]
+            }
+            state = .recordingServer(call: call, assetIDs: ids)
+            return [nextCommand]
+
+        case let (.askingServer(call, _), .ambiguous):
+            state = .lookingUpServer(call: call)
+            return [nextCommand]
+
+        case let (.lookingUpServer(call), .lookedUpOnServer):
+            // Nothing made: safe to ask again (the request is already persisted).
+            guard serverAttempts < maxServerAttempts else {
+                state = .failed("server call \(call + 1) was not carried out after \(serverAttempts) attempt(s)")
+                return [nextCommand]
+            }
+            state = .askingServer(call: call, requestPersisted: true)
+            return [nextCommand]
+
+        case let (.recordingServer(_, ids), .madeOnServerPersisted):
+            confirmed.merge(ids) { _, new in new }
+            requested.subtract(ids.keys)
+            serverAttempts = 0
+            state = afterUploads()
+            return [nextCommand]
+
         case (.uploading, .donePersisted), (.attached, .donePersisted):
             state = .done
             return [.finish]
@@ -245,15 +336,26 @@ public struct JobLifecycle: Sendable, Hashable {
         }
     }
 
-    /// Every image is on the platform: attach, or (nothing to attach) record done.
-    private func afterUploads() -> State {
+    /// Every image uploaded here is on the platform: ask the API for the images
+    /// it makes (looking up first those whose request was persisted), then
+    /// attach (looking up first when an intent is pending), or record done.
+    private func afterUploads(intentPending: Bool = false) -> State {
+        if let call = nextServerCall {
+            return serverCalls[call].contains(where: requested.contains)
+                ? .lookingUpServer(call: call) : .askingServer(call: call, requestPersisted: false)
+        }
         guard target != .none, let assetID = attachAssetID else { return .uploading(waitingFor: []) }
-        return .attaching(assetID: assetID, intentPersisted: false)
+        return intentPending ? .reconciling(assetID: assetID) : .attaching(assetID: assetID, intentPersisted: false)
     }
 
     /// The runner sends the attach call now: counted, so repeated look-ups that
     /// find nothing end in a failure instead of a loop.
     public mutating func attachSent() {
         attachAttempts += 1
+    }
+
+    /// The runner sends the current server call now: counted like `attachSent`.
+    public mutating func serverCallSent() {
+        serverAttempts += 1
     }
 }

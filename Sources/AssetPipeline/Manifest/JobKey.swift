@@ -7,22 +7,23 @@ import Imaging
 ///
 /// - the source's *content hash*, not its path (moving or renaming a file does not redo it);
 /// - role and target, actions in order (the order decides child order) with a cover crop's
-///   strategy, output format, member;
+///   strategy, output format, member, and where the actions run (`actions_on: server` makes
+///   other assets than local processing, so it is another job);
 /// - not the job's position in the manifest, nor `strict` (it only decides whether
 ///   validation accepts the job, never what is uploaded).
 ///
 /// The version prefix lets a future change of the encoding start new keys on purpose.
 public enum JobKey {
     public static func make(sourceSHA256: String, role: JobRole, actions: [ImageAction],
-                            outputFormat: ImageFormat?, memberID: Int?) -> String {
+                            outputFormat: ImageFormat?, memberID: Int?, actionsOn: ActionPlace = .local) -> String {
         let text = canonical(sourceSHA256: sourceSHA256, role: role, actions: actions,
-                             outputFormat: outputFormat, memberID: memberID)
+                             outputFormat: outputFormat, memberID: memberID, actionsOn: actionsOn)
         return LocalProcessor.sha256(Array(text.utf8))
     }
 
     /// One field per line, `name=value`, in a fixed order.
     static func canonical(sourceSHA256: String, role: JobRole, actions: [ImageAction],
-                          outputFormat: ImageFormat?, memberID: Int?) -> String {
+                          outputFormat: ImageFormat?, memberID: Int?, actionsOn: ActionPlace = .local) -> String {
         var lines = ["asset-worker-job-v1", "source=\(sourceSHA256)", "role=\(role.name)"]
         switch role {
         case let .logo(campaign): lines.append("campaign=\(campaign)")
@@ -35,6 +36,8 @@ public enum JobKey {
         for action in actions { lines.append("action=" + canonical(action)) }
         lines.append("format=\(outputFormat?.rawValue ?? "same")")
         lines.append("member=\(memberID.map(String.init) ?? "-")")
+        // Only a server job says so, so every local job keeps the key it always had.
+        if actionsOn == .server { lines.append("actions_on=server") }
         return lines.joined(separator: "\n")
     }
 

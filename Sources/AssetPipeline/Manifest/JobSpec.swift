@@ -29,9 +29,11 @@ public struct JobSpec: Sendable, Hashable {
     public var memberID: Int?
     /// How the job's cover crops (an eCard's 600x400, cover thumbnails) are placed; nil is centred.
     public var crop: CropStrategy?
+    /// Where the actions run (`actions_on`); nil is local.
+    public var actionsOn: ActionPlace?
 
     public init(source: String, target: Target, thumbnails: [PixelSize] = [], actions: [ImageAction] = [],
-                format: ImageFormat? = nil, memberID: Int? = nil, crop: CropStrategy? = nil) {
+                format: ImageFormat? = nil, memberID: Int? = nil, crop: CropStrategy? = nil, actionsOn: ActionPlace? = nil) {
         self.source = source
         self.target = target
         self.thumbnails = thumbnails
@@ -39,6 +41,7 @@ public struct JobSpec: Sendable, Hashable {
         self.format = format
         self.memberID = memberID
         self.crop = crop
+        self.actionsOn = actionsOn
     }
 
     /// The job as one YAML flow mapping (one line), keys as a manifest file spells them.
@@ -57,6 +60,7 @@ public struct JobSpec: Sendable, Hashable {
         if !actions.isEmpty { fields.append("actions: [\(actions.map(Self.action).joined(separator: ", "))]") }
         if let format { fields.append("format: \(format.rawValue)") }
         if let memberID { fields.append("member_id: \(memberID)") }
+        if let actionsOn { fields.append("actions_on: \(actionsOn.rawValue)") }
         if let strategy = crop ?? Self.actionCrop(actions) { fields.append(CropKeys.flowYAML(strategy)) }
         return "{" + fields.joined(separator: ", ") + "}"
     }

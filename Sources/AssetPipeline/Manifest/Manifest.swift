@@ -12,6 +12,8 @@ import Imaging
 ///   campaign: 1001         # for logo / ecard / social jobs
 ///   format: same           # same (keep the source's format) | png | jpeg | gif, for derived images
 ///   crop: centre           # where cover crops cut: centre | attention | entropy; or focus: {x, y} / gravity: north (see `CropKeys`)
+///   actions_on: local      # local (processed here, every child uploaded) | server (only the original is
+///                          # uploaded; the API makes each child with POST /2.0/assets/{id}/process)
 ///
 /// jobs:
 ///   # The campaign's logo (logo_id): the original, plus any thumbnails.
@@ -144,4 +146,24 @@ public struct Job: Sendable, Equatable, Codable {
     /// Stable identity of the job: see `JobKey`. Same source bytes and same
     /// role, target, actions and output options give the same key, run after run.
     public var key: String
+    /// Where the actions run; nil is `.local`. (Optional so that job specs
+    /// encoded before it existed, e.g. in a queue, still decode.)
+    public var actionsOn: ActionPlace? = nil
+
+    /// The job's actions as the API's `/process` requests, when the API makes the
+    /// children (`actions_on: server`); nil when they are made here. The validator
+    /// only lets through server jobs whose every action has an API form.
+    public var serverActions: [ProcessAction]? {
+        guard actionsOn == .server else { return nil }
+        return actions.compactMap(\.processAction)
+    }
+}
+
+/// Where a job's actions run (`actions_on`).
+public enum ActionPlace: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Processed here; the original and every child are uploaded (the default).
+    case local
+    /// Only the original is uploaded; each action is then a `POST /2.0/assets/{id}/process`,
+    /// so the children are the API's own (`parent_id`, `type`, state `processed`).
+    case server
 }

@@ -81,7 +81,7 @@ extension Manifest {
     public static func singleJob(
         source: String, role: String, campaign: Int? = nil, order: Int? = nil, strict: Bool? = nil,
         appealSet: Int? = nil, matchingPlan: Int? = nil, thumbnails: [String] = [],
-        format: String? = nil, memberID: Int? = nil,
+        format: String? = nil, memberID: Int? = nil, actionsOn: String? = nil,
         workingDirectory: String = FileManager.default.currentDirectoryPath,
         limits: DecodeLimits = .default
     ) throws(ManifestError) -> Manifest {
@@ -99,6 +99,7 @@ extension Manifest {
         }
         if let format { pairs.append((scalar("format"), scalar(format))) }
         if let memberID { pairs.append((scalar("member_id"), scalar(String(memberID)))) }
+        if let actionsOn { pairs.append((scalar("actions_on"), scalar(actionsOn))) }
         let root = Node.mapping(Node.Mapping([(scalar("jobs"), .sequence(Node.Sequence([.mapping(Node.Mapping(pairs))])))]))
         var validator = ManifestValidator(baseDirectory: workingDirectory, limits: limits)
         let jobs = validator.manifest(root)

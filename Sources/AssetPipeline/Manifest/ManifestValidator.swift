@@ -16,7 +16,7 @@ struct ManifestValidator {
     static let ecardSize = PixelSize(width: ClassyLimits.eCardWidth, height: ClassyLimits.eCardHeight)
     static let maxEcardsPerCampaign = ClassyLimits.maxECardsPerCampaign
 
-    static let commonKeys: Set<String> = Set(["role", "source", "format", "member_id"]).union(CropKeys.names)
+    static let commonKeys: Set<String> = Set(["role", "source", "format", "member_id", "actions_on"]).union(CropKeys.names)
     static let roleKeys: [String: Set<String>] = [
         "logo": ["campaign", "thumbnails"],
         "ecard": ["campaign", "order", "strict"],
@@ -25,7 +25,7 @@ struct ManifestValidator {
         "asset": ["actions", "thumbnails"],
     ]
     static let allJobKeys = roleKeys.values.reduce(commonKeys) { $0.union($1) }
-    static let defaultKeys: Set<String> = Set(["member_id", "campaign", "format"]).union(CropKeys.names)
+    static let defaultKeys: Set<String> = Set(["member_id", "campaign", "format", "actions_on"]).union(CropKeys.names)
 
     init(baseDirectory: String, limits: DecodeLimits) {
         self.baseDirectory = baseDirectory
@@ -39,6 +39,7 @@ struct ManifestValidator {
         var campaign: Int?
         var format: ImageFormat??
         var crop: CropStrategy?
+        var actionsOn: ActionPlace?
     }
 
     mutating func manifest(_ root: Node) -> [Job] {
@@ -77,6 +78,7 @@ struct ManifestValidator {
         if let value = fields["campaign"]?.value { defaults.campaign = positiveInt(value, "campaign") }
         if let value = fields["format"]?.value { defaults.format = outputFormat(value) }
         defaults.crop = cropStrategy(fields)
+        if let value = fields["actions_on"]?.value { defaults.actionsOn = actionPlace(value) }
         return defaults
     }
 
@@ -184,11 +186,36 @@ struct ManifestValidator {
 
         if let source { checkActions(actions, fields: fields, upright: PixelSize(width: source.info.displayWidth, height: source.info.displayHeight)) }
         actions = cropActions(actions, fields: fields, defaults: defaults, source: source?.info)
+        let actionsOn = fields["actions_on"].map { actionPlace($0.value) } ?? defaults.actionsOn
+        if actionsOn == .server { checkServerActions(actions, format: format, node: fields["actions_on"]?.value ?? node) }
 
         guard problems.count == problemsBefore, let role, let source else { return nil }
-        let key = JobKey.make(sourceSHA256: source.hash, role: role, actions: actions, outputFormat: format, memberID: memberID)
+        let key = JobKey.make(sourceSHA256: source.hash, role: role, actions: actions, outputFormat: format, memberID: memberID,
+                              actionsOn: actionsOn ?? .local)
         return Job(index: index, line: line, role: role, source: source.path, sourceInfo: source.info, sourceSHA256: source.hash,
-                   actions: actions, outputFormat: format, memberID: memberID, attach: attach, key: key)
+                   actions: actions, outputFormat: format, memberID: memberID, attach: attach, key: key,
+                   actionsOn: actionsOn == .server ? .server : nil)
+    }
+
+    /// `local` or `server`; nil after reporting a problem.
+    private mutating func actionPlace(_ node: Node) -> ActionPlace? {
+        guard let text = node.scalar?.string, let place = ActionPlace(rawValue: text) else {
+            report(node, "`actions_on` must be \(ActionPlace.allCases.map(\.rawValue).joined(separator: " or "))")
+            return nil
+        }
+        return place
+    }
+
+    /// What the API's `/process` cannot do is refused for a server job, never
+    /// done differently: its thumbnails are cover and centred, and its children
+    /// keep the original's format.
+    private mutating func checkServerActions(_ actions: [ImageAction], format: ImageFormat?, node: Node) {
+        for action in actions where action.processAction == nil {
+            report(node, "actions_on: server cannot do \(action) (the API's thumbnails are cover-cropped from the centre); use actions_on: local, or crop: centre with fit: cover")
+        }
+        if let format {
+            report(node, "actions_on: server keeps the original's format (the API's children are the original's format); remove format: \(format.rawValue) or use actions_on: local")
+        }
     }
 
     /// Problems only the source's size reveals: a crop box outside the (upright) original.

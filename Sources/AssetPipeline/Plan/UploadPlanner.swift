@@ -179,8 +179,13 @@ public struct PlannedJob: Sendable {
     public var failure: String?
 
     /// The records, parent first, as `upload --json` prints them (state `planned`).
+    /// For `actions_on: server`, the children are the ones the API is to make
+    /// (type and expected size; their bytes are the API's).
     public var records: [AssetRecord] {
         guard let processed else { return [] }
-        return [processed.parent] + processed.children.map(\.record)
+        guard let items = try? JobProcessing.items(of: processed, for: job) else {
+            return [processed.parent] + processed.children.map(\.record)
+        }
+        return items.map(\.record)
     }
 }
