@@ -332,7 +332,8 @@ final class ProgressReporter: @unchecked Sendable {
             print(row(name, String(count)))
         }
         print(String(format: "uploaded %d image(s), %.1f MB in %.1f s; %d pending asset(s) abandoned",
-                     summary.records.count, Double(summary.bytesUploaded) / 1e6, seconds, summary.abandoned))
+                     summary.records.count - summary.madeOnServer, Double(summary.bytesUploaded) / 1e6, seconds, summary.abandoned))
+        if summary.madeOnServer > 0 { print("the API made \(summary.madeOnServer) child(ren) with POST /process (actions_on: server)") }
         print(String(format: "processing: %.1f CPU-s on %d thread(s)", summary.processingCPUSeconds,
                      ProcessInfo.processInfo.activeProcessorCount))
     }

@@ -74,6 +74,26 @@ final class QueueWorkerTests: XCTestCase {
         XCTAssertEqual(third.jobs, 0, "a drained queue gives a worker nothing")
     }
 
+    /// A queue's job keeps `actions_on: server` through its payload: the worker
+    /// uploads only the original and the API makes the children.
+    func testAServerJobThroughTheQueueHasTheAPIMakeItsChildren() async throws {
+        let store = InMemoryJobStore()
+        let sources = InMemorySourceStore()
+        let path = folder.appendingPathComponent("server.yml").path
+        try """
+            defaults: {actions_on: server}
+            jobs:
+              - {role: asset, source: \(BatchRunnerTests.testImages)/campaign-logo.png, actions: [{thumbnails: [100x100]}, {rotate: 90}]}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let manifest = try Manifest.load(path: path)
+        _ = try await worker(store, manifest).enqueue(sources: sources)
+        let summary = try await worker(store).work(sources: sources, cacheDirectory: folder.appendingPathComponent("cache").path)
+        XCTAssertEqual(summary.done, 1, "\(summary.failures.map(\.error))")
+        let assets = await sandbox.statistics().assets
+        XCTAssertEqual(assets.filter { $0.state == "uploaded" }.count, 1, "only the original is uploaded")
+        XCTAssertEqual(assets.filter { $0.parentID != nil }.compactMap(\.type).sorted(), ["rotated_90", "thumbnail_100_100"])
+    }
+
     /// Two batches enqueued before either runs, each within the limit on its own:
     /// A wants orders 1, 2, 3 of campaign 1001 and B orders 1, 4, 5. Checked at
     /// enqueue alone, both pass; racing workers would then put two eCards at

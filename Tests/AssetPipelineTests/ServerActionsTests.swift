@@ -115,6 +115,7 @@ final class ServerActionsTests: XCTestCase {
         // The records are the API's: parent_id, type and state processed are real on the server.
         let records = summary.records
         XCTAssertEqual(records.count, 6)
+        XCTAssertEqual(summary.madeOnServer, 5, "five children made by the API")
         XCTAssertEqual(records[0].id, .classy(parent))
         for record in records.dropFirst() {
             XCTAssertEqual(record.parentID, .classy(parent))

@@ -41,8 +41,11 @@ public struct BatchSummary: Sendable {
     public var possiblyOrphaned: Int = 0
     /// The run stopped on request (Ctrl-C) with work left.
     public var paused: Bool = false
-    /// Every record uploaded in this run, parents before their children.
+    /// Every record uploaded in this run, parents before their children (the
+    /// children the API made for `actions_on: server` among them).
     public var records: [AssetRecord] = []
+    /// Children the API made with `POST /process` in this run (`actions_on: server`).
+    public var madeOnServer: Int = 0
     public var failures: [(job: Job, error: String)] = []
 
     public init() {}

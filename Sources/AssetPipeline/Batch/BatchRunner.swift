@@ -374,6 +374,7 @@ public struct BatchRunner: Sendable {
                     }
                     try await journaled { try await journal.record(.madeOnServer(images), under: claimed) }
                     for (position, id) in ids { uploaded[position] = serverMade[id] }
+                    await summary.update { $0.madeOnServer += images.count }
                     commands += machine.apply(.madeOnServerPersisted)
                 case let .persistAttachment(done):
                     attachment = done
