@@ -62,8 +62,8 @@ extension ClassyClient {
     /// non-finite angle is `.invalidRequest`, nothing sent).
     ///
     /// **Not idempotent**: each call makes new children. Transient failures
-    /// before the request was sent are retried; once it may have reached the
-    /// API, a missing answer fails as `.ambiguous`, never repeated blindly. Then
+    /// before the request was sent, and 503s, are retried; once it may have reached the
+    /// API, a missing answer or a 500/502/504 fails as `.ambiguous`, never repeated blindly. Then
     /// look the children up (`findChild(of:type:)` / `findChildren(of:types:)`
     /// with `action.childTypes`) and call again only if they are not there.
     /// An answer that is neither a child nor a list of children is `.invalidResponse`;
@@ -75,7 +75,7 @@ extension ClassyClient {
         do throws(ProcessActionError) { body = try action.jsonBody() } catch {
             throw ClassyAPIError(.invalidRequest, message: error.message, request: label)
         }
-        let r = try await send(.POST, "/2.0/assets/\(id)/process", json: body)
+        let r = try await send(.POST, "/2.0/assets/\(id)/process", json: body, serverErrorsAreAmbiguous: true)
         // Documented: a list for thumbnails, one object otherwise; either is accepted for any action.
         if let list = try? decode([Asset].self, r, label) { return list }
         return [try decode(Asset.self, r, label)]

@@ -79,9 +79,12 @@ public final class ClassyClient: Sendable {
     /// refreshes the token once. A request that is not `idempotent` (a `POST`
     /// that creates something) is repeated after a lost answer only when the
     /// failure happened before it was sent; otherwise it fails as `.ambiguous`,
-    /// so the caller can look the effect up instead of doing it twice.
+    /// so the caller can look the effect up instead of doing it twice. With
+    /// `serverErrorsAreAmbiguous`, a 500, 502 or 504 answer to such a request is
+    /// `.ambiguous` too, not retried: for a call whose effect can be looked up
+    /// (`/process`), a server error is no proof that nothing was made.
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: [UInt8]? = nil,
-              idempotent: Bool? = nil) async throws(ClassyAPIError) -> RawResponse {
+              idempotent: Bool? = nil, serverErrorsAreAmbiguous: Bool = false) async throws(ClassyAPIError) -> RawResponse {
         let label = "\(method.rawValue) \(path)"
         let repeatable = idempotent ?? (method != .POST)
         var url = configuration.baseURL + path
@@ -124,6 +127,9 @@ public final class ClassyClient: Sendable {
                 logger.info("access token refused; refreshing once", metadata: ["request": "\(label)"])
                 await tokens.invalidate(token)
                 refreshed = true
+            case let s where RetryPolicy.isRetryable(status: s) && serverErrorsAreAmbiguous && !repeatable && s != 503:
+                throw ClassyAPIError(.ambiguous, message: "answered \(s) (\(apiMessage(response.body))); the API may have carried it out",
+                                     request: label)
             case let s where RetryPolicy.isRetryable(status: s):
                 var delay = options.retry.backoff(attempt: attempt, using: &rng)
                 if let asked = RetryPolicy.serverRequestedDelay(headers: response.headers, status: s) {

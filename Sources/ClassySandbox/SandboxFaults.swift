@@ -26,6 +26,9 @@ public struct SandboxFaults: Sendable, Hashable {
     /// children were made (the deterministic form of `drop-response` for the
     /// one call that is not idempotent).
     public var dropProcessAnswers: Int = 0
+    /// The next N `POST /2.0/assets/{id}/process` requests make their children
+    /// and then answer `500`: a server error that is no proof nothing happened.
+    public var processErrorsAfterWork: Int = 0
     /// eCard answers carry exactly the reference's fields, without the `id`
     /// the sandbox otherwise adds, so a client must find its eCards by listing.
     public var eCardsWithoutID = false
@@ -35,7 +38,7 @@ public struct SandboxFaults: Sendable, Hashable {
     /// Reads `--fault` values of the CLI, each `name=value`:
     /// `s3-500=0.3`, `s3-reset=0.3`, `latency-ms=200`, `token-lifetime=5`,
     /// `storm=20`, `storm-retry-after=2`, `expired-urls=1`, `api-500=0.1`,
-    /// `drop-response=0.05`, `drop-process-answers=1`, `ecards-without-id=1`.
+    /// `drop-response=0.05`, `drop-process-answers=1`, `process-500-after-work=1`, `ecards-without-id=1`.
     public init(parsing specs: [String]) throws(SandboxFaultSpecError) {
         self.init()
         for spec in specs {
@@ -60,6 +63,7 @@ public struct SandboxFaults: Sendable, Hashable {
             case "expired-urls": expiredPresignedURLs = try count()
             case "drop-response": dropResponseRate = try rate()
             case "drop-process-answers": dropProcessAnswers = try count()
+            case "process-500-after-work": processErrorsAfterWork = try count()
             case "ecards-without-id":
                 guard let on = ["1": true, "true": true, "0": false, "false": false][kv[1].lowercased()] else {
                     throw SandboxFaultSpecError(spec: spec, reason: "expected 1 or 0")

@@ -75,6 +75,9 @@ struct SandboxResponder: HTTPResponder {
                 let response = try await APIHandlers(state: state, config: config, store: store, processor: processor, baseURL: baseURL(), faults: faults)
                     .handle(route, method: method, request: request)
                 let isProcess = if case .assetProcess = route { true } else { false }
+                if isProcess, method == "POST", await state.takeProcessErrorAfterWork() {
+                    return Reply.error(500, "Internal Server Error (injected after the children were made)", headers: rate)
+                }
                 if await state.dropResponse(ofProcess: isProcess && method == "POST") {
                     // The work is done and kept; only the answer is lost.
                     try? await context.channel.close()

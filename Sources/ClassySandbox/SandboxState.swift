@@ -95,6 +95,14 @@ actor SandboxState {
         return drop
     }
 
+    /// Whether to answer a `/process` whose children were made with a 500 (`process-500-after-work`).
+    func takeProcessErrorAfterWork() -> Bool {
+        guard faults.processErrorsAfterWork > 0 else { return false }
+        faults.processErrorsAfterWork -= 1
+        injectedFaults += 1
+        return true
+    }
+
     /// Takes one request of a storm if one is under way.
     func takeStormRequest() -> Bool {
         guard faults.stormRequests > 0 else { return false }

@@ -176,6 +176,18 @@ final class ServerActionsTests: XCTestCase {
         XCTAssertEqual(verified.problems, [])
     }
 
+    func testAServerErrorAfterTheChildrenWereMadeIsLookedUpNotRepeated() async throws {
+        var faults = SandboxFaults()
+        faults.processErrorsAfterWork = 2
+        await sandbox.setFaults(faults)
+        let summary = try await run(try manifest(Self.assetOnServer))
+        XCTAssertEqual(summary.done, 1, "\(summary.failures.map(\.error))")
+        let uploadedOriginal = await sandbox.statistics().assets.first { $0.state == "uploaded" }
+        let children = await childrenOnServer(of: try XCTUnwrap(uploadedOriginal).id)
+        XCTAssertEqual(children.count, 5)
+        XCTAssertTrue(children.values.allSatisfy { $0.count == 1 }, "each child exactly once: \(children.mapValues(\.count))")
+    }
+
     func testARunThatStopsAfterTheCallBeforeRecordingItAdoptsTheChildrenOnTheNextRun() async throws {
         // The API makes the children, then the journal write of their ids fails (as a
         // kill at that moment would leave it): the run stops with the request persisted.

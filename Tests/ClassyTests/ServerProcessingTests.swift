@@ -137,6 +137,20 @@ final class ServerProcessingTests: XCTestCase {
         }
     }
 
+    /// A 500 to `/process` may come after the children were made: it is
+    /// `.ambiguous`, not retried (a retry would make them twice).
+    func testAServerErrorToProcessIsAmbiguousAndNotRetried() async throws {
+        try await withSandbox { sandbox, client in
+            let (parent, _) = try await upload(client)
+            var faults = SandboxFaults()
+            faults.processErrorsAfterWork = 1
+            await sandbox.setFaults(faults)
+            _ = await XCTAssertThrowsClassy(.ambiguous) { try await client.processAsset(parent.id, .rotate(angle: 90)) }
+            let children = try await client.assetChildren(parent.id)
+            XCTAssertEqual(children.map(\.type), ["rotated_90"], "made once, by the one request sent")
+        }
+    }
+
     func testMalformedRequestsAreRefusedWithTheirReason() async throws {
         try await withSandbox { sandbox, client in
             let (parent, _) = try await upload(client)
