@@ -114,6 +114,27 @@ final class ExactlyOnceTests: XCTestCase {
         XCTAssertNotNil(job?.attachedTo)
     }
 
+    // An eCard in the reference's shape has no `id`, so one already at an order cannot be
+    // updated (PUT /eCards/{id}); creating another there used to leave two eCards at one order.
+    func testAnECardWithoutAnIDAtATakenOrderIsRefusedNotCreatedAgain() async throws {
+        var faults = SandboxFaults()
+        faults.eCardsWithoutID = true
+        await sandbox.setFaults(faults)
+        let first = try await runner(try manifest("""
+            jobs:
+              - {role: ecard, source: @social-ladybird.jpg, campaign: 1001, order: 1}
+            """)).run()
+        XCTAssertEqual(first.done, 1, "\(first.failures.map(\.error))")
+        let second = try await runner(try manifest("""
+            jobs:
+              - {role: ecard, source: @ecard-landscape-exif6.jpg, campaign: 1001, order: 1}
+            """)).run()
+        XCTAssertEqual(second.failed, 1, "refused")
+        XCTAssertTrue(second.failures.first?.error.contains("no id") == true, "\(second.failures.map(\.error))")
+        let cards = try await eCards()
+        XCTAssertEqual(cards.filter { $0.order == 1 }.count, 1, "still one eCard at order 1")
+    }
+
     // 3. The journal is bound to the API it uploaded to.
     func testAJournalRefusesARunAgainstAnotherTarget() async throws {
         let sandboxTarget = APITarget(endpoint: "sandbox:/somewhere", clientID: "sandbox", memberID: 7)

@@ -775,7 +775,15 @@ public struct BatchRunner: Sendable {
         } catch {
             throw JobFailure(item: position, message: "reading the eCards of campaign \(campaign) failed: \(error)")
         }
-        if let atOrder = cards.first(where: { $0.order == order }), let id = atOrder.id {
+        if let atOrder = cards.first(where: { $0.order == order }) {
+            // The reference's eCard objects carry no id: one already at this order cannot be
+            // updated (PUT /2.0/eCards/{id}), and a second at the same order is not what was asked.
+            guard let id = atOrder.id else {
+                throw JobFailure(item: position, message: """
+                    campaign \(campaign) already has an eCard at order \(order) (showing asset \(atOrder.assetID.map(String.init) ?? "?")), \
+                    and the API's eCards carry no id to update it by: nothing was attached (remove that eCard, or use another order)
+                    """, badData: true)
+            }
             return .ecard(campaign: campaign, order: order, existingCardID: id)
         }
         guard cards.count < ClassyLimits.maxECardsPerCampaign else {
