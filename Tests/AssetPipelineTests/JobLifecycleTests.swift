@@ -59,6 +59,17 @@ final class JobLifecycleTests: XCTestCase {
         XCTAssertEqual(machine.state, .done)
     }
 
+    func testAnAttachRecordedUnderItsLockGoesStraightToDone() {
+        var machine = JobLifecycle(target: ecard, attachPosition: 1,
+                                   resumingFrom: .init(step: .markedUploaded, confirmed: [0: 5, 1: 6], positions: [0, 1]))
+        XCTAssertEqual(machine.nextCommand, .persistIntent(ecard, assetID: 6))
+        XCTAssertEqual(machine.apply(.intentPersisted), [.attach(ecard, assetID: 6)])
+        machine.attachSent()
+        XCTAssertEqual(machine.apply(.attachedAndPersisted(done)), [.persistDone], "recorded once, with the attach")
+        XCTAssertEqual(machine.state, .attached(done))
+        XCTAssertEqual(machine.apply(.donePersisted), [.finish])
+    }
+
     func testAnUpdateIsSafeToRepeatAndNeedsNoIntent() {
         let update = AttachTarget.matchingPlan(id: 5)
         var machine = JobLifecycle(target: update, attachPosition: nil)
@@ -175,7 +186,7 @@ final class JobLifecycleTests: XCTestCase {
         }()
         let events: [JobLifecycle.Event] = [
             .processed(positions: [0, 1], confirmed: [:], attachPosition: 1), .imageConfirmed(position: 1, assetID: 2),
-            .intentPersisted, .attached(done), .ambiguous, .reconciled(done), .reconciled(nil), .attachmentPersisted,
+            .intentPersisted, .attached(done), .attachedAndPersisted(done), .ambiguous, .reconciled(done), .reconciled(nil), .attachmentPersisted,
             .donePersisted, .failed("boom"),
         ]
         XCTAssertEqual(Set(states.map { "\($0.state)".prefix(8) }).count, 7, "the states above are distinct")

@@ -286,8 +286,6 @@ public struct BatchRunner: Sendable {
             var processed: ProcessedAsset?
             var uploaded: [Int: Asset] = [:]
             var attachment: Attachment? = state?.attachedTo.flatMap(Attachment.init)
-            /// An attachment already recorded by `attachHoldingLock` (not to be recorded twice).
-            var recordedUnderLock: Attachment?
             /// The children `/process` answered or `/children` listed, by asset id.
             var serverMade: [Int: Asset] = [:]
             var commands: [JobLifecycle.Command] = [machine.nextCommand]
@@ -334,8 +332,8 @@ public struct BatchRunner: Sendable {
                             // Decided and made under the lock, and recorded before it is let go.
                             let done = try await attachHoldingLock(lock, target, assetID: assetID,
                                                                    position: machine.attachPosition ?? 0, claim: claimed)
-                            recordedUnderLock = done
-                            commands += machine.apply(.attached(done))
+                            attachment = done
+                            commands += machine.apply(.attachedAndPersisted(done))
                         } else {
                             let done = try await attach(target, assetID: assetID, position: machine.attachPosition ?? 0)
                             commands += machine.apply(.attached(done))
@@ -378,9 +376,7 @@ public struct BatchRunner: Sendable {
                     commands += machine.apply(.madeOnServerPersisted)
                 case let .persistAttachment(done):
                     attachment = done
-                    if recordedUnderLock != done {
-                        try await journaled { try await journal.record(.attached(to: done.description), under: claimed) }
-                    }
+                    try await journaled { try await journal.record(.attached(to: done.description), under: claimed) }
                     commands += machine.apply(.attachmentPersisted)
                 case .persistDone:
                     try await journaled { try await journal.record(.done, under: claimed) }

@@ -83,6 +83,9 @@ public struct JobLifecycle: Sendable, Hashable {
         /// The journal holds the intent to attach.
         case intentPersisted
         case attached(Attachment)
+        /// Attached, and recorded in the same step (an attach made under its
+        /// cross-job lock is recorded before the lock is let go): only `done` is left.
+        case attachedAndPersisted(Attachment)
         /// The attach call was sent and no answer came back.
         case ambiguous
         /// What the look-up found: the attachment, or nothing.
@@ -261,6 +264,10 @@ public struct JobLifecycle: Sendable, Hashable {
         case (.attaching, .attached(let attachment)), (.reconciling, .reconciled(.some(let attachment))):
             state = .attached(attachment)
             return [.persistAttachment(attachment)]
+
+        case (.attaching, .attachedAndPersisted(let attachment)):
+            state = .attached(attachment)
+            return [.persistDone]
 
         case let (.attaching(assetID, _), .ambiguous):
             state = .reconciling(assetID: assetID)
