@@ -23,19 +23,8 @@ public struct RetryingJobStore: JobStore {
     }
 
     func retrying<T: Sendable>(_ call: () async throws(JournalError) -> T) async throws(JournalError) -> T {
-        let started = ContinuousClock.now
-        var attempt = 0
-        var delay = Duration.milliseconds(100)
-        while true {
-            do {
-                return try await call()
-            } catch where error.code == .storage && ContinuousClock.now - started + delay < budget {
-                attempt += 1
-                onRetry(error, attempt)
-                do { try await Task.sleep(for: delay) } catch { throw JournalError(.storage, "cancelled while the store was unreachable") }
-                delay = min(delay * 2, .seconds(5))
-            }
-        }
+        try await OutageBackoff(budget: budget).run(call, isOutage: { $0.code == .storage }, onRetry: onRetry,
+                                                    cancelled: { JournalError(.storage, "cancelled while the store was unreachable") })
     }
 
     public func beginRun() async throws(JournalError) -> RunLease { try await retrying { () throws(JournalError) in try await inner.beginRun() } }
@@ -74,20 +63,18 @@ public struct RetryingJobStore: JobStore {
     /// be taken); once it ran, its effect is real and the caller looks it up.
     public func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
                                                _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
-        let started = ContinuousClock.now
-        var attempt = 0
-        var delay = Duration.milliseconds(100)
-        while true {
-            do {
-                return try await inner.recordHoldingLock(name, under: claim, body)
-            } catch let error as JournalError where error.code == .storage && ContinuousClock.now - started + delay < budget {
-                attempt += 1
-                onRetry(error, attempt)
-                do { try await Task.sleep(for: delay) } catch { throw JournalError(.storage, "cancelled while the store was unreachable") }
-                delay = min(delay * 2, .seconds(5))
-            }
+        // The body's own errors pass at once (they are not `JournalError`s of the store).
+        do {
+            return try await OutageBackoff(budget: budget).run({ () async throws(LockAttemptFailure) -> T in
+                do { return try await inner.recordHoldingLock(name, under: claim, body) } catch { throw LockAttemptFailure(error: error) }
+            }, isOutage: { ($0.error as? JournalError)?.code == .storage }, onRetry: { failure, attempt in
+                if let error = failure.error as? JournalError { onRetry(error, attempt) }
+            }, cancelled: { LockAttemptFailure(error: JournalError(.storage, "cancelled while the store was unreachable")) })
+        } catch {
+            throw error.error
         }
     }
+
     public func job(key: String) async throws(JournalError) -> JournalJob? {
         try await retrying { () throws(JournalError) in try await inner.job(key: key) }
     }
@@ -103,4 +90,9 @@ public struct RetryingJobStore: JobStore {
     public func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] {
         try await retrying { () throws(JournalError) in try await inner.abandonedAssets() }
     }
+}
+
+/// Any error of a `recordHoldingLock` attempt, typed for `OutageBackoff`.
+struct LockAttemptFailure: Error {
+    var error: any Error
 }

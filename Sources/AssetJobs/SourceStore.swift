@@ -24,8 +24,11 @@ public struct SourceStoreError: Error, Sendable, Equatable, CustomStringConverti
         case corrupt
         /// The key is not 64 lowercase hex digits.
         case invalidKey
-        /// The storage could not be reached, read or written.
+        /// The storage could not be reached, read or written (an outage: worth waiting for).
         case storage
+        /// The store refused the request, or cannot be used from here (credentials,
+        /// configuration, a size limit): waiting does not help.
+        case refused
     }
 
     public var code: Code

@@ -107,7 +107,7 @@ public final class S3SourceStore: SourceStore {
         let key = SourceKey.of(bytes)
         guard bytes.count <= maxBytes else {
             // Stored, it could never be read back by a store with the same limit.
-            throw SourceStoreError(.storage, "source \(key) is \(bytes.count) bytes, more than the \(maxBytes) this store accepts (\(place))")
+            throw SourceStoreError(.refused, "source \(key) is \(bytes.count) bytes, more than the \(maxBytes) this store accepts (\(place))")
         }
         let head = try await send("HEAD", key)
         switch head.status {
@@ -211,7 +211,7 @@ public final class S3SourceStore: SourceStore {
             throw SourceStoreError(.storage, "\(method) \(sha256) in \(place): no complete answer within \(timeout)")
         } catch let error as TooLarge {
             let size = error.announced.map { " (\($0) bytes announced)" } ?? ""
-            throw SourceStoreError(.storage, "\(method) \(sha256) in \(place): the answer is larger than the \(limit) bytes this store accepts\(size)")
+            throw SourceStoreError(.refused, "\(method) \(sha256) in \(place): the answer is larger than the \(limit) bytes this store accepts\(size)")
         } catch {
             throw SourceStoreError(.storage, "\(method) \(sha256) in \(place) failed: \(scrub(String(describing: error), signed.secrets))")
         }
@@ -246,10 +246,13 @@ public final class S3SourceStore: SourceStore {
         return (endpoint.description + presigned.pathAndQuery, secrets)
     }
 
-    /// An HTTP answer that is not what was asked for, as `.storage` with S3's error code when it sent one.
+    /// An HTTP answer that is not what was asked for, with S3's error code when it sent one:
+    /// `.storage` (worth waiting for) for 5xx, 408 and 429; `.refused` for the other
+    /// 4xx (credentials, a missing bucket), which waiting does not fix.
     private func failure(_ method: String, _ sha256: String, _ reply: Reply) -> SourceStoreError {
         let code = reply.s3ErrorCode.map { " \($0)" } ?? ""
-        return SourceStoreError(.storage, "\(method) \(sha256) in \(place): HTTP \(reply.status)\(code)")
+        let outage = reply.status >= 500 || reply.status == 408 || reply.status == 429
+        return SourceStoreError(outage ? .storage : .refused, "\(method) \(sha256) in \(place): HTTP \(reply.status)\(code)")
     }
 
     /// Belt and braces: transport errors do not carry URLs today, but one that did would carry the signature.

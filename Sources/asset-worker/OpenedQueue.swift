@@ -57,7 +57,11 @@ struct OpenedQueue {
         let riding = RetryingJobStore(store) { error, attempt in
             if attempt == 1 { FileHandle.standardError.write(Data("asset-worker: the queue is unreachable (\(error.message)); retrying\n".utf8)) }
         }
-        return OpenedQueue(store: riding, sources: resolved, rateBudget: QueueRateBudget(window: PostgresRateWindow(sharing: store)),
+        // An unreachable source store (an S3 outage) pauses a job's start the same way instead of failing it.
+        let sources = RetryingSourceStore(resolved) { error, attempt in
+            if attempt == 1 { FileHandle.standardError.write(Data("asset-worker: the queue's source store is unreachable (\(error.message)); retrying\n".utf8)) }
+        }
+        return OpenedQueue(store: riding, sources: sources, rateBudget: QueueRateBudget(window: PostgresRateWindow(sharing: store)),
                            description: "queue \(parsed)",
                            closeStores: { await resolved.shutdown(); await store.shutdown() })
     }
@@ -95,7 +99,7 @@ actor SourceStoreByLocation: SourceStore {
                 s3 = bucket
                 chosen = bucket
             } catch {
-                throw SourceStoreError(.storage, "the queue's sources are in \(location), which cannot be opened here: \(error)")
+                throw SourceStoreError(.refused, "the queue's sources are in \(location), which cannot be opened here: \(error)")
             }
         }
         // Before anything is enqueued, nothing is pinned: ask again next time.

@@ -137,15 +137,15 @@ final class S3SourceStoreTests: XCTestCase {
         XCTAssertEqual(repaired, bytes)
     }
 
-    func testMissingBucketIsStorageNotMissing() async throws {
+    func testMissingBucketIsRefusedNotMissing() async throws {
         let endpoint = try motoEndpoint()
         let store = try S3SourceStore(location: try S3Location(url: "s3://no-such-bucket-\(UUID().uuidString.lowercased().prefix(8))"),
                                       endpoint: endpoint, region: "us-east-1", credentials: Self.credentials)
         addTeardownBlock { await store.shutdown() }
         let key = SourceKey.of(Data("x".utf8))
-        let error = await expectError(.storage) { () async throws(SourceStoreError) in try await store.get(key) }
+        let error = await expectError(.refused) { () async throws(SourceStoreError) in try await store.get(key) }
         XCTAssertTrue(error?.message.contains("NoSuchBucket") ?? false, error?.message ?? "")
-        _ = await expectError(.storage) { () async throws(SourceStoreError) in try await store.put(Data("x".utf8)) }
+        _ = await expectError(.refused) { () async throws(SourceStoreError) in try await store.put(Data("x".utf8)) }
     }
 
     func testAnswersLargerThanMaxBytesAreRefused() async throws {
@@ -155,9 +155,9 @@ final class S3SourceStoreTests: XCTestCase {
         let small = try S3SourceStore(location: try S3Location(url: "s3://\(bucket)/queue-a"), endpoint: endpoint,
                                       region: "us-east-1", credentials: Self.credentials, maxBytes: 4096)
         addTeardownBlock { await small.shutdown() }
-        let error = await expectError(.storage) { () async throws(SourceStoreError) in try await small.get(key) }
+        let error = await expectError(.refused) { () async throws(SourceStoreError) in try await small.get(key) }
         XCTAssertTrue(error?.message.contains("larger than the 4096 bytes") ?? false, error?.message ?? "")
-        _ = await expectError(.storage) { () async throws(SourceStoreError) in try await small.put(big) }
+        _ = await expectError(.refused) { () async throws(SourceStoreError) in try await small.put(big) }
         let fits = try await small.get(try await small.put(Data(big.prefix(4096))))
         XCTAssertEqual(fits.count, 4096)
     }
