@@ -25,6 +25,30 @@ extension PixelBuffer {
         oriented(exif, threads: threads, kernel: try path.resolved().kernelPath)
     }
 
+    /// Turns this buffer upright for an EXIF orientation tag (as
+    /// `applyingOrientation(_:)`, the same pixels). A half turn (3) works in
+    /// the buffer's own storage (`turnHalfInPlace`): a uniquely held buffer,
+    /// such as a decoder's fresh output, then needs no second image-sized
+    /// buffer and pays no page faults or kernel page zeroing for one. The
+    /// other orientations replace the buffer with a new one.
+    public mutating func applyOrientation(_ exif: Int) {
+        applyOrientation(exif, threads: nil, kernel: KernelPath.automatic.kernelPath)
+    }
+
+    /// `applyOrientation(_:)` on `threads` threads with a forced kernel path
+    /// (a path the CPU lacks is `unsupported`); every choice gives the same pixels.
+    public mutating func applyOrientation(_ exif: Int, threads: Int?, path: KernelPath) throws(ImagingError) {
+        applyOrientation(exif, threads: threads, kernel: try path.resolved().kernelPath)
+    }
+
+    private mutating func applyOrientation(_ exif: Int, threads: Int?, kernel: Int32) {
+        if exif == 3 {
+            halfTurnInPlace(threads: threads, kernel: kernel)
+        } else if (2 ... 8).contains(exif) {
+            self = oriented(exif, threads: threads, kernel: kernel)
+        }
+    }
+
     private func oriented(_ exif: Int, threads: Int?, kernel: Int32) -> PixelBuffer {
         guard (2 ... 8).contains(exif), width > 0, height > 0 else { return self }
         let swapsSides = exif >= 5
@@ -48,7 +72,10 @@ extension PixelBuffer {
     /// first write copies it (copy-on-write) and the result is still right.
     /// A forced path the CPU lacks is `unsupported`.
     public mutating func turnHalfInPlace(threads: Int? = nil, path: KernelPath = .automatic) throws(ImagingError) {
-        let kernel = try path.resolved().kernelPath
+        halfTurnInPlace(threads: threads, kernel: try path.resolved().kernelPath)
+    }
+
+    private mutating func halfTurnInPlace(threads: Int?, kernel: Int32) {
         guard width > 0, height > 0 else { return }
         let pixels = pixelCount, c = Int32(channels)
         // Split the front half of the run (pairs of pixels that swap) into stripes of whole rows.

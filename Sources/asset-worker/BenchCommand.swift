@@ -13,7 +13,12 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         decode: bytes in memory -> pixels (with --shrink for JPEG DCT scaling). encode: already-decoded pixels -> bytes \
         in memory (--format, --quality). op: one action (same flags as process) on an already-decoded image. \
+        A rotation consumes the image as a pipeline's last action does (each iteration gets its own copy, made \
+        before its timing starts, so a half turn works in place); --keep-source times the call that leaves the \
+        decoded image as it is (a fresh output per call) instead. \
         end-to-end: file -> decode (shrink-on-load for JPEG thumbnails) -> action -> encode -> file. \
+        hash: the SHA-256 of the file's bytes in memory, as end-to-end computes it for the source's record \
+        (with decode --shrink 8, the floor T3's end-to-end goal is measured against). \
         cpu_ms is the median over iterations of the process CPU time (as the peers report it); cpu_mean_ms the mean.
         """
     )
@@ -21,6 +26,7 @@ struct BenchCommand: ParsableCommand {
     enum Stage: String, ExpressibleByArgument, CaseIterable {
         case decode, encode, op
         case endToEnd = "end-to-end"
+        case hash
     }
 
     @Argument(help: "The input image.")
@@ -52,6 +58,10 @@ struct BenchCommand: ParsableCommand {
                                visibility: .hidden))
     var kernelPath: KernelPath = .automatic
 
+    @Flag(help: ArgumentHelp("For a --stage op rotation: time the call that keeps the decoded image (a new output per call).",
+                             visibility: .hidden))
+    var keepSource = false
+
     @Option(help: "Timed iterations (after one untimed warm-up).")
     var iterations: Int = 10
 
@@ -73,6 +83,7 @@ struct BenchCommand: ParsableCommand {
             throw ExitCode(ExitStatus.dataError)
         }
         let task: () throws(ImagingError) -> Void
+        var prepare: () -> Void = {}
         switch stage {
         case .decode:
             let options = DecodeOptions(jpegShrink: JPEGShrink(rawValue: shrink)!, keepColorProfile: false)
@@ -97,7 +108,18 @@ struct BenchCommand: ParsableCommand {
             guard kernelPath.isSupported else { throw ValidationError("this CPU cannot run kernel path \(kernelPath.rawValue)") }
             let processing = ProcessingOptions(filter: actionFlags.filter, threads: threads, kernelPath: kernelPath)
             let hasAlpha = (format ?? image.sourceFormat ?? .png) != .jpeg
-            task = { () throws(ImagingError) in _ = try image.applying(action, outputHasAlpha: hasAlpha, options: processing) }
+            if case .rotate = action, !keepSource {
+                // What a pipeline does with the image it decoded when the rotation is its last use of it.
+                var held: Image?
+                prepare = { held = Self.ownCopy(of: image) }
+                task = { () throws(ImagingError) in
+                    _ = try held.take()!.applyingConsuming(action, outputHasAlpha: hasAlpha, options: processing)
+                }
+            } else {
+                task = { () throws(ImagingError) in _ = try image.applying(action, outputHasAlpha: hasAlpha, options: processing) }
+            }
+        case .hash:
+            task = { () throws(ImagingError) in _ = LocalProcessor.sha256(bytes) }
         case .endToEnd:
             let actions = try actionFlags.actions()
             guard !actions.isEmpty else { throw ValidationError("--stage end-to-end needs an action") }
@@ -113,7 +135,7 @@ struct BenchCommand: ParsableCommand {
         }
         let result: Timing.Result
         do {
-            result = try Timing.measure(iterations: iterations, task)
+            result = try Timing.measure(iterations: iterations, prepare: prepare, task)
         } catch {
             printError(error)
             throw ExitCode(ExitStatus.dataError)
@@ -125,6 +147,18 @@ struct BenchCommand: ParsableCommand {
                          stage.rawValue, file, result.median_ms, result.min_ms, result.max_ms, result.cpu_ms,
                          result.cpu_mean_ms, result.n))
         }
+    }
+
+    /// A copy of `image` whose pixels nothing else holds, written (so faulted in) like a decoder's output.
+    private static func ownCopy(of image: Image) -> Image {
+        var copy = image
+        for index in copy.frames.indices {
+            let source = copy.frames[index].pixels
+            copy.frames[index].pixels = PixelBuffer(width: source.width, height: source.height, layout: source.layout) { out in
+                source.bytes.withUnsafeBytes { out.copyMemory(from: $0) }
+            }
+        }
+        return copy
     }
 
     /// The source decoded once, outside the timing; a refused file exits 65.
@@ -172,12 +206,16 @@ enum Timing {
         var n: Int
     }
 
-    static func measure(iterations: Int, _ task: () throws(ImagingError) -> Void) throws(ImagingError) -> Result {
+    /// `prepare` runs before each call (the warm-up too), outside the timing.
+    static func measure(iterations: Int, prepare: () -> Void = {},
+                        _ task: () throws(ImagingError) -> Void) throws(ImagingError) -> Result {
+        prepare()
         try task() // warm-up: first-touch page faults, lazy library initialisation
         var wall: [Double] = [], cpu: [Double] = []
         wall.reserveCapacity(iterations)
         cpu.reserveCapacity(iterations)
         for _ in 0 ..< iterations {
+            prepare()
             let cpuStart = processCPUSeconds()
             let start = ContinuousClock.now
             try task()

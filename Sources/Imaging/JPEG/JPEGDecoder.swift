@@ -58,7 +58,8 @@ enum JPEGDecoder {
             }
         }
         if options.applyOrientation, decoder.orientation != 1 {
-            pixels = pixels.applyingOrientation(decoder.orientation)
+            // In place for a half turn: the fresh output is held only here.
+            pixels.applyOrientation(decoder.orientation)
         }
         var image = Image(pixels: pixels, colorProfile: profile, sourceFormat: .jpeg)
         if info.components == 4 { image.sourceColorModel = .cmyk }

@@ -35,4 +35,19 @@ extension Image {
             return [DerivedImage(image: try rotatedForAction(degrees: degrees, outputHasAlpha: outputHasAlpha, options: options))]
         }
     }
+
+    /// `applying(_:outputHasAlpha:options:)` for a caller that has no further
+    /// use for this image (its last action): the same results, but a rotation
+    /// works in the image's own storage where it can, so a half turn of a
+    /// uniquely held image (a decoded source nothing else holds) allocates no
+    /// second image-sized buffer. A shared image is copied first, as any
+    /// copy-on-write mutation does; the other holders keep their pixels.
+    public consuming func applyingConsuming(_ action: ImageAction, outputHasAlpha: Bool = true,
+                                            options: ProcessingOptions = .init()) throws(ImagingError) -> [DerivedImage] {
+        guard case let .rotate(degrees) = action else {
+            return try applying(action, outputHasAlpha: outputHasAlpha, options: options)
+        }
+        try rotateForAction(degrees: degrees, outputHasAlpha: outputHasAlpha, options: options)
+        return [DerivedImage(image: self)]
+    }
 }

@@ -37,14 +37,7 @@ extension PixelBuffer {
     /// the image's edges are antialiased. A non-finite angle or an empty image
     /// is `invalidArgument`.
     public func rotated(degrees: Double, options: RotateOptions = .init()) throws(ImagingError) -> PixelBuffer {
-        guard degrees.isFinite else {
-            throw ImagingError(.invalidArgument, "rotation angle \(degrees) is not a finite number")
-        }
-        guard width > 0, height > 0 else {
-            throw ImagingError(.invalidArgument, "cannot rotate an empty \(width)x\(height) image")
-        }
-        let path = try options.path.resolved()
-        let turn = Self.normalizedDegrees(degrees)
+        let (turn, path) = try rotationPlan(degrees: degrees, options: options)
         switch turn {
         case 0: return self
         case 90: return try applyingOrientation(6, threads: options.threads, path: path)
@@ -52,6 +45,34 @@ extension PixelBuffer {
         case 270: return try applyingOrientation(8, threads: options.threads, path: path)
         default: return BicubicRotation(source: self, degrees: turn, options: options, path: path).run()
         }
+    }
+
+    /// Rotates this buffer as `rotated(degrees:options:)` does (the same
+    /// pixels and errors), in its own storage where the move allows it: a
+    /// half turn swaps pixels in place (`turnHalfInPlace`), so a uniquely held
+    /// buffer (a decoder's output that nothing else holds) needs no second
+    /// image-sized buffer and pays no page faults or kernel page zeroing for
+    /// one; 0 degrees leaves it alone. Other angles replace the buffer with
+    /// the rotated one. A buffer shared with another value is copied first
+    /// (copy-on-write), and the other value keeps its pixels.
+    public mutating func rotate(degrees: Double, options: RotateOptions = .init()) throws(ImagingError) {
+        let (turn, path) = try rotationPlan(degrees: degrees, options: options)
+        switch turn {
+        case 0: return
+        case 180: try turnHalfInPlace(threads: options.threads, path: path)
+        default: self = try rotated(degrees: turn, options: options)
+        }
+    }
+
+    /// The checks every rotation makes, then the angle in [0, 360) and the concrete kernel path.
+    private func rotationPlan(degrees: Double, options: RotateOptions) throws(ImagingError) -> (Double, KernelPath) {
+        guard degrees.isFinite else {
+            throw ImagingError(.invalidArgument, "rotation angle \(degrees) is not a finite number")
+        }
+        guard width > 0, height > 0 else {
+            throw ImagingError(.invalidArgument, "cannot rotate an empty \(width)x\(height) image")
+        }
+        return (Self.normalizedDegrees(degrees), try options.path.resolved())
     }
 
     /// `rotated(degrees:)` with default options, optionally adding alpha so the
@@ -94,6 +115,16 @@ extension Image {
             result.frames[index].pixels = try frames[index].pixels.rotated(degrees: degrees, options: options)
         }
         return result
+    }
+
+    /// Rotates every frame as `rotated(degrees:options:)` does, in each
+    /// frame's own storage where `PixelBuffer.rotate(degrees:options:)` can
+    /// (a half turn of a uniquely held image needs no second buffer).
+    public mutating func rotate(degrees: Double, options: RotateOptions = .init()) throws(ImagingError) {
+        // Every frame has the size and layout of the first, so what fails fails there, before any frame changed.
+        for index in frames.indices {
+            try frames[index].pixels.rotate(degrees: degrees, options: options)
+        }
     }
 }
 

@@ -8,3 +8,12 @@ extension Image {
             background: options.background, addingAlpha: outputHasAlpha, threads: options.threads, path: options.kernelPath))
     }
 }
+
+extension Image {
+    /// `rotatedForAction(degrees:outputHasAlpha:options:)` in this image's own
+    /// storage where `rotate(degrees:options:)` can (a half turn).
+    mutating func rotateForAction(degrees: Double, outputHasAlpha: Bool, options: ProcessingOptions) throws(ImagingError) {
+        try rotate(degrees: degrees, options: RotateOptions(
+            background: options.background, addingAlpha: outputHasAlpha, threads: options.threads, path: options.kernelPath))
+    }
+}
