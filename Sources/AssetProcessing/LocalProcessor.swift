@@ -94,9 +94,7 @@ public struct LocalProcessor: Sendable {
         let upright = PixelSize(width: info.displayWidth, height: info.displayHeight)
         let decoded = PixelSize(width: image.width, height: image.height)
         var children: [ProcessedChild] = []
-        for action in actions {
-            let derivedImages = try image.applying(action.withFocusScaled(from: upright, to: decoded),
-                                                   outputHasAlpha: format != .jpeg, options: processing)
+        func add(_ derivedImages: [DerivedImage], of action: ImageAction) throws(ImagingError) {
             for (index, var derived) in derivedImages.enumerated() {
                 let type = action.childType(of: derived, at: index)
                 if keepColorProfile { derived.image = try derived.image.fittingKeptProfile() }
@@ -112,6 +110,18 @@ public struct LocalProcessor: Sendable {
                     cropBox: coverCrop?.box, warnings: warnings.isEmpty ? nil : warnings)
                 children.append(ProcessedChild(record: record, bytes: encoded, image: derived.image, coverCrop: coverCrop))
             }
+        }
+        var earlier = actions[...]
+        let last = earlier.popLast()
+        for action in earlier {
+            try add(try image.applying(action.withFocusScaled(from: upright, to: decoded), outputHasAlpha: format != .jpeg,
+                                       options: processing), of: action)
+        }
+        if let last {
+            // Nothing needs the decoded image after its last action, which may then work in its
+            // storage (a half turn needs no second buffer): the same pixels, without a copy.
+            try add(try (consume image).applyingConsuming(last.withFocusScaled(from: upright, to: decoded),
+                                                          outputHasAlpha: format != .jpeg, options: processing), of: last)
         }
         return ProcessedAsset(parent: parent, parentBytes: bytes, children: children)
     }
