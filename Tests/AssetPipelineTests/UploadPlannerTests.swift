@@ -186,6 +186,22 @@ final class UploadPlannerTests: XCTestCase {
         XCTAssertEqual(uploadRefusal?.message, plannedMessage, "the plan reports the upload's own refusal")
     }
 
+    /// The plan says what the upload does with an eCard in the reference's shape (no id) at a taken order: fail.
+    func testAnIDLessECardAtATakenOrderIsAFailingJobInThePlanAsInTheUpload() async throws {
+        var faults = SandboxFaults()
+        faults.eCardsWithoutID = true
+        await sandbox.setFaults(faults)
+        let bytes = try ImageEncoder.encode(Image(pixels: PixelBuffer(width: 600, height: 400, layout: .rgb)), as: .png)
+        let asset = try await client.uploadAsset(bytes, contentType: .png).asset
+        _ = try await client.createECard(campaignID: 1001, ECardInput(assetID: asset.id, order: 1))
+        let (result, jobs) = try await plan(try manifest("""
+            jobs:
+              - {role: ecard, source: @social-ladybird.jpg, campaign: 1001, order: 1}
+            """), journal: nil, client: client)
+        XCTAssertEqual(result.failed, 1)
+        XCTAssertTrue(jobs.first?.failure?.contains("no id") == true, "\(String(describing: jobs.first?.failure))")
+    }
+
     func testWithoutAnAPIOnlyTheManifestsECardsAreCountedAndNothingIsAsked() async throws {
         // The sandbox has three eCards, but without a client nobody asks it.
         for order in 1 ... 3 {

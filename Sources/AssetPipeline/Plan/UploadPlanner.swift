@@ -64,6 +64,13 @@ public struct UploadPlanner: Sendable {
             let disposition = Self.disposition(of: job, journaled: done[job.key], existing: existing)
             let processor = JobProcessing.processor(for: job, base: options.processor, concurrentSources: options.processingThreads)
             var planned = PlannedJob(job: job, disposition: disposition)
+            if case let .replace(nil, order) = disposition, case let .ecard(campaign, _, _) = job.role {
+                // As the runner decides under the campaign's lock: an eCard without an id cannot be updated.
+                planned.failure = """
+                    campaign \(campaign) already has an eCard at order \(order), and the API's eCards carry no id to update it by: \
+                    an upload would attach nothing (remove that eCard, or use another order)
+                    """
+            }
             do throws(ImagingError) {
                 var processed = try JobProcessing.run(job, with: processor)
                 if JobProcessing.sourceUnchanged(processed, for: job) {
@@ -76,7 +83,7 @@ public struct UploadPlanner: Sendable {
                     planned.failure = "\(job.source) changed after the manifest was checked; run again to re-plan it"
                 }
             } catch {
-                planned.failure = "processing \(job.source): \(error)"
+                planned.failure = planned.failure ?? "processing \(job.source): \(error)"
             }
             if planned.failure != nil { result.failed += 1 }
             switch disposition {
