@@ -135,6 +135,37 @@ final class ExactlyOnceTests: XCTestCase {
         XCTAssertEqual(cards.filter { $0.order == 1 }.count, 1, "still one eCard at order 1")
     }
 
+    // A job asks for one pending asset at a time, and the next only once the journal holds
+    // the last one's id: a kill at any moment then leaves at most one pending asset per job
+    // that the journal never saw. The permit used to go back when the API answered, before
+    // the journal write, so a slow write let a second request out (ResumeAfterKillTests
+    // found 3 unjournaled pending assets after one kill with 2 jobs in flight).
+    func testAJobsNextPendingAssetWaitsUntilTheJournalHoldsTheLastOnesID() async throws {
+        let sandbox = self.sandbox!
+        let written = Box<Set<Int>>([])
+        let worst = Box<Int>(0)
+        let slow = InterceptingJournal(inner: try SQLiteJournal(path: journalPath)) { step throws(JournalError) in
+            guard case let .pendingCreated(_, assetID, _, _, _, _) = step else { return }
+            // While this id is being written, every other pending asset on the API must be journaled already.
+            let pending = Set(await sandbox.statistics().assets.filter { $0.state == "pending" }.map(\.id))
+            let unjournaled = pending.subtracting(written.value).subtracting([assetID])
+            worst.value = max(worst.value, unjournaled.count)
+            try? await Task.sleep(for: .milliseconds(150))
+            written.value.insert(assetID)
+        }
+        let manifest = try manifest("""
+            jobs:
+              - {role: logo, source: @campaign-logo.png, campaign: 1001, thumbnails: [100x100, 150x150, 50x50]}
+            """)
+        let runner = BatchRunner(manifest: manifest, journal: slow, client: client,
+                                 options: BatchOptions(jobsInFlight: 1, processingThreads: 1,
+                                                       processor: LocalProcessor(processing: ProcessingOptions(threads: 1))))
+        let summary = try await runner.run()
+        XCTAssertEqual(summary.done, 1, "\(summary.failures.map(\.error))")
+        XCTAssertEqual(written.value.count, 4, "four images, four pending assets")
+        XCTAssertEqual(worst.value, 0, "a second pending asset was created while the first one's id was not journaled yet")
+    }
+
     // 3. The journal is bound to the API it uploaded to.
     func testAJournalRefusesARunAgainstAnotherTarget() async throws {
         let sandboxTarget = APITarget(endpoint: "sandbox:/somewhere", clientID: "sandbox", memberID: 7)
@@ -351,4 +382,15 @@ final class FailingJournal: JobStore, @unchecked Sendable {
     func status(batch: String?) async throws(JournalError) -> JournalStatus { try await inner.status(batch: batch) }
     func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] { try await inner.allAssets(batch: batch) }
     func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] { try await inner.abandonedAssets() }
+}
+
+/// A value shared with a `@Sendable` hook in a test.
+final class Box<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
 }

@@ -192,7 +192,9 @@ final class ServerActionsTests: XCTestCase {
         // The API makes the children, then the journal write of their ids fails (as a
         // kill at that moment would leave it): the run stops with the request persisted.
         let journal = try SQLiteJournal(path: journalPath)
-        let failing = FailingStepJournal(inner: journal) { if case .madeOnServer = $0 { true } else { false } }
+        let failing = InterceptingJournal(inner: journal) { step throws(JournalError) in
+            if case .madeOnServer = step { throw JournalError(.storage, "disk I/O error (injected)") }
+        }
         let first = try? await run(try manifest(Self.assetOnServer), journal: failing)
         XCTAssertNotEqual(first?.done, 1, "the first run cannot finish")
         let uploadedOriginal = await sandbox.statistics().assets.first { $0.state == "uploaded" }
@@ -220,43 +222,4 @@ final class ServerActionsTests: XCTestCase {
         XCTAssertEqual(verified.problems.count, 1, "\(verified.problems)")
         XCTAssertTrue(verified.problems.first?.problem.contains("no job recorded") == true, "\(verified.problems)")
     }
-}
-
-/// A journal whose write of one kind of step fails (after nothing was written), as a
-/// kill or a full disk at that moment would: the run stops there.
-final class FailingStepJournal: JobStore {
-    let inner: any JournalStore
-    let fails: @Sendable (JournalStep) -> Bool
-
-    init(inner: any JournalStore, fails: @escaping @Sendable (JournalStep) -> Bool) {
-        self.inner = inner
-        self.fails = fails
-    }
-
-    func record(_ step: JournalStep, under claim: JobClaim) async throws(JournalError) {
-        if fails(step) { throw JournalError(.storage, "disk I/O error (injected)") }
-        try await inner.record(step, under: claim)
-    }
-
-    func beginRun() async throws(JournalError) -> RunLease { try await inner.beginRun() }
-    func heartbeat(_ lease: RunLease) async throws(JournalError) { try await inner.heartbeat(lease) }
-    func endRun(_ lease: RunLease, as end: RunEnd) async throws(JournalError) { try await inner.endRun(lease, as: end) }
-    func bind(to target: APITarget) async throws(JournalError) { try await inner.bind(to: target) }
-    func plan(_ plan: JobPlan) async throws(JournalError) -> PlanOutcome { try await inner.plan(plan) }
-    func recordAbandoned(assetID: Int, item: Int?, reason: String, under claim: JobClaim) async throws(JournalError) {
-        try await inner.recordAbandoned(assetID: assetID, item: item, reason: reason, under: claim)
-    }
-    func recordHoldingLock<T: Sendable>(_ name: String, under claim: JobClaim,
-                                        _ body: @escaping @Sendable () async throws -> (T, JournalStep)) async throws -> T {
-        try await inner.recordHoldingLock(name, under: claim, body)
-    }
-    func boundTarget() async throws(JournalError) -> APITarget? { try await inner.boundTarget() }
-    func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claim(keys, for: lease) }
-    func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claimNext(limit: limit, for: lease) }
-    func release(_ claim: JobClaim) async throws(JournalError) { try await inner.release(claim) }
-    func job(key: String) async throws(JournalError) -> JournalJob? { try await inner.job(key: key) }
-    func incompleteJobs() async throws(JournalError) -> [JournalJob] { try await inner.incompleteJobs() }
-    func status(batch: String?) async throws(JournalError) -> JournalStatus { try await inner.status(batch: batch) }
-    func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] { try await inner.allAssets(batch: batch) }
-    func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] { try await inner.abandonedAssets() }
 }

@@ -43,19 +43,3 @@ actor AsyncGate {
         waiting.remove(at: index).continuation.resume(returning: false)
     }
 }
-
-extension AsyncGate {
-    /// Runs `body` holding a permit, which goes back however `body` ends. Nil,
-    /// without running `body`, when the task is cancelled before a permit is free.
-    nonisolated func withPermit<T, Failure: Error>(_ body: () async throws(Failure) -> T) async throws(Failure) -> T? {
-        guard await enter() else { return nil }
-        do {
-            let value = try await body()
-            await leave()
-            return value
-        } catch {
-            await leave()
-            throw error
-        }
-    }
-}

@@ -626,19 +626,19 @@ public struct BatchRunner: Sendable {
         let position = item.position
         let journal = journal, client = client, summary = context.summary, onEvent = context.onEvent
         let journalFailure = FirstError()
+        let permit = PendingCreationPermit(gate: pendingCreation)
         do throws(UploadError) {
             let result = try await client.upload(
                 bytes, contentType: contentType, memberID: job.memberID, from: Self.progress(of: item),
                 createPendingAsset: { () async throws(ClassyAPIError) -> PresignedAsset in
-                    let created = await pendingCreation.withPermit { () async -> Result<PresignedAsset, ClassyAPIError> in
-                        do throws(ClassyAPIError) {
-                            return .success(try await client.createAssetURL(memberID: job.memberID, contentType: contentType))
-                        } catch {
-                            return .failure(error)
-                        }
+                    guard await permit.take() else { throw ClassyAPIError(.transport, message: "cancelled", request: "POST /2.0/assets/url") }
+                    do throws(ClassyAPIError) {
+                        return try await client.createAssetURL(memberID: job.memberID, contentType: contentType)
+                    } catch {
+                        // A doubt is journaled (`.pendingPossiblyOrphaned`) before the permit goes back.
+                        if error.code != .ambiguous { await permit.giveBack() }
+                        throw error
                     }
-                    guard let created else { throw ClassyAPIError(.transport, message: "cancelled", request: "POST /2.0/assets/url") }
-                    return try created.get()
                 },
                 checkpoint: { checkpoint in
                     do {
@@ -663,12 +663,16 @@ public struct BatchRunner: Sendable {
                             WorkerMetrics.imagesUploaded.increment()
                         }
                     } catch {
+                        if checkpoint.answersPendingCreation { await permit.giveBack() }
                         await journalFailure.set(error)
                         throw error
                     }
+                    if checkpoint.answersPendingCreation { await permit.giveBack() }
                 })
+            await permit.giveBack()
             return result.asset
         } catch {
+            await permit.giveBack()
             if let journalError = await journalFailure.value {
                 if let fenced = journalError as? JournalError, fenced.code == .fenced {
                     throw JobFailure(item: position, message: fenced.message, lostClaim: true)
@@ -850,6 +854,42 @@ public struct BatchRunner: Sendable {
             throw JobFailure(apiError: error, item: item)
         } catch {
             throw JobFailure(item: item, message: "\(error)", cancelled: error is CancellationError || Task.isCancelled)
+        }
+    }
+}
+
+/// One image's hold on its job's single permit to create a pending asset: taken
+/// before `POST /2.0/assets/url` and given back once the journal holds the answer
+/// (or the doubt), so that a kill at any moment leaves at most one pending asset per
+/// job that the journal never saw. Giving back twice is harmless; the runner gives
+/// it back, at the latest, when the image's upload ends.
+actor PendingCreationPermit {
+    let gate: AsyncGate
+    private var held = false
+
+    init(gate: AsyncGate) {
+        self.gate = gate
+    }
+
+    func take() async -> Bool {
+        guard await gate.enter() else { return false }
+        held = true
+        return true
+    }
+
+    func giveBack() async {
+        guard held else { return }
+        held = false
+        await gate.leave()
+    }
+}
+
+extension UploadCheckpoint {
+    /// The checkpoints that journal what a `POST /2.0/assets/url` gave: a new pending asset, or a doubt.
+    var answersPendingCreation: Bool {
+        switch self {
+        case .pendingCreated, .pendingPossiblyOrphaned: true
+        default: false
         }
     }
 }
