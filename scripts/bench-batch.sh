@@ -21,8 +21,8 @@
 # ../shared/bench/peer_batch.py (Pillow-SIMD + aiohttp, no journal) instead,
 # alternating project / peer round by round at 20 ms and at 0 ms, each run
 # against a fresh sandbox; prints images/s per run and project / peer per round.
-# Needs /tmp/venv-peer (python3 -m venv /tmp/venv-peer && /tmp/venv-peer/bin/pip install aiohttp)
-# and /tmp/venv-simd (../shared/bench/run_anchors.sh).
+# It makes what the peer needs when missing: /tmp/venv-peer (a venv with aiohttp) and
+# /tmp/venv-simd (Pillow-SIMD, through ../shared/bench/run_anchors.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-8}
@@ -106,6 +106,13 @@ stop_sandbox() { kill "$SANDBOX"; wait "$SANDBOX" 2>/dev/null || true; }
 
 if [ "${PEER:-0}" = 1 ]; then
     PEER_PY=/tmp/venv-peer/bin/python
+    if [ ! -x "$PEER_PY" ]; then
+        python3 -m venv /tmp/venv-peer && /tmp/venv-peer/bin/pip install -q aiohttp \
+            || { echo "cannot make /tmp/venv-peer (python3-venv and network to PyPI are needed)" >&2; exit 1; }
+    fi
+    if [ ! -x /tmp/venv-simd/bin/python ]; then
+        SETUP_ONLY=1 bash ../shared/bench/run_anchors.sh || { echo "cannot install Pillow-SIMD (run_anchors.sh)" >&2; exit 1; }
+    fi
     PEER_SCRIPT=$(cd ../shared/bench && pwd)/peer_batch.py
     echo "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); jobs in flight $JOBS"
     printf "round\tlatency_ms\tproject_images_per_s\tpeer_images_per_s\tproject_over_peer\n"
