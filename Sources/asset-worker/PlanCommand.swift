@@ -138,21 +138,14 @@ struct PlanCommand: AsyncParsableCommand {
         let images = planned.records.map { record in
             "\(record.type ?? "original") \(record.width)x\(record.height) \(record.contentType) \(record.size) B"
         }.joined(separator: "; ")
-        if planned.job.actionsOn == .server {
-            // Only the original goes up; the API makes the rest (`actions_on: server`).
-            let what = "would upload the original and ask the API (POST /process) for \(planned.records.count - 1) child(ren): \(images)"
-            switch planned.disposition {
-            case .upload, .replace: print("\(head): \(what)")
-            case let .skip(at, _): print("\(head): skipped, done in the journal on \(ClassyDate.format(at))")
-            case let .resume(step, _): print("\(head): would continue from step \(step.rawValue): \(images)")
-            }
-            for warning in planned.records.flatMap({ $0.warnings ?? [] }) { print("    warning: \(warning)") }
-            return
-        }
+        // A server job uploads only the original; the API makes the rest (`actions_on: server`).
+        let uploading = planned.job.actionsOn == .server
+            ? "would upload the original and ask the API (POST /process) for \(planned.records.count - 1) child(ren)"
+            : "would upload \(planned.records.count) image(s)"
         switch planned.disposition {
-        case .upload: print("\(head): would upload \(planned.records.count) image(s): \(images)")
+        case .upload: print("\(head): \(uploading): \(images)")
         case let .replace(id, order):
-            print("\(head): would upload \(planned.records.count) image(s) and replace eCard \(id.map(String.init) ?? "?") (order \(order)): \(images)")
+            print("\(head): \(uploading) and replace eCard \(id.map(String.init) ?? "?") (order \(order)): \(images)")
         case let .skip(at, _): print("\(head): skipped, done in the journal on \(ClassyDate.format(at))")
         case let .resume(step, _): print("\(head): would continue from step \(step.rawValue): \(images)")
         }

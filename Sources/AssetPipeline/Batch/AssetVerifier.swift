@@ -32,7 +32,8 @@ public struct AssetVerifier: Sendable {
                                 problem: "job failed (\(failure.role) \(failure.target)): \(failure.error)", unreachable: false)
         }
         var checked = 0
-        for item in try await journal.allAssets(batch: batch) where item.step >= .markedUploaded {
+        let items = try await journal.allAssets(batch: batch)
+        for item in items where item.step >= .markedUploaded {
             guard let id = item.classyAssetID else { continue }
             checked += 1
             let source = item.record.path ?? item.record.type ?? "image \(item.position) of job \(item.jobKey.prefix(12))"
@@ -55,7 +56,7 @@ public struct AssetVerifier: Sendable {
             }
         }
         problems += try await verifyAttachments(batch: batch)
-        problems += try await verifyServerChildren(batch: batch)
+        problems += await verifyServerChildren(items)
         return (checked, problems)
     }
 
@@ -63,9 +64,8 @@ public struct AssetVerifier: Sendable {
     /// original must list every child the journal recorded, with that `type`
     /// and the original as `parent_id`, and nothing more (a child no job
     /// recorded is what a `/process` sent twice would leave).
-    func verifyServerChildren(batch: String?) async throws(JournalError) -> [VerificationProblem] {
+    func verifyServerChildren(_ items: [JournalItem]) async -> [VerificationProblem] {
         var problems: [VerificationProblem] = []
-        let items = try await journal.allAssets(batch: batch)
         let byJob = Dictionary(grouping: items, by: \.jobKey)
         for key in byJob.keys.sorted() {
             let jobItems = byJob[key]!.sorted { $0.position < $1.position }
