@@ -53,7 +53,8 @@ let package = Package(
 
         // The only C that talks to libpng and libjpeg: both report errors with
         // longjmp, so every setjmp lives here and no longjmp ever crosses a Swift frame.
-        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        // PNG's whole-buffer reader inflates with libdeflate (Debian: libdeflate-dev).
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("deflate")]),
 
         // Which kernel implementation runs (CPU detection): the one home both kernel families dispatch from.
         .target(name: "CKernelChoice"),

@@ -11,6 +11,7 @@ else
 packages=(
     pkg-config
     libpng-dev      # PNG codec
+    libdeflate-dev  # PNG's whole-buffer reader: the IDAT data inflated in one call
     libjpeg-dev     # JPEG codec (libjpeg-turbo on Debian)
     libgif-dev      # GIF codec
     zlib1g-dev      # libpng's compressor, used directly for PNG encoding settings

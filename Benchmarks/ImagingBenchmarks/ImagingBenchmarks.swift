@@ -54,6 +54,13 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("decode PNG RGBA 2560x1600") { benchmark in
         blackHole(try ImageDecoder.decode(pngRGBA))
     }
+    // The same file through libpng alone, and the whole-buffer reader with the scalar unfiltering.
+    Benchmark("decode PNG RGBA 2560x1600 (libpng reader)") { benchmark in
+        blackHole(try ImageDecoder.decode(pngRGBA, options: DecodeOptions(pngReader: .libpng)))
+    }
+    Benchmark("decode PNG RGBA 2560x1600 (whole-buffer, portable kernels)") { benchmark in
+        blackHole(try ImageDecoder.decode(pngRGBA, options: DecodeOptions(kernelPath: .portable)))
+    }
     Benchmark("decode GIF 800x600") { benchmark in
         blackHole(try ImageDecoder.decode(gif800))
     }

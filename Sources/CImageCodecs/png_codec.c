@@ -3,6 +3,7 @@
 // that called into libpng. Nothing here ever returns into Swift by longjmp.
 
 #include "ic_png.h"
+#include "png_whole_buffer.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -23,6 +24,8 @@ struct ic_png_decoder {
     uint32_t height;
     int channels;
     uint32_t width;
+    size_t max_chunk_bytes;
+    int whole_buffer_eligible;  // 8-bit gray, gray+alpha, RGB or RGBA, not interlaced, no tRNS: nothing to expand
 };
 
 // Maps libpng's message to our code. Truncation is known precisely from the
@@ -175,6 +178,10 @@ ic_png_decoder *ic_png_open(const uint8_t *data, size_t size, uint32_t max_side,
     d->width = width;
     d->height = height;
     d->channels = info_out->channels;
+    d->max_chunk_bytes = max_chunk_bytes;
+    d->whole_buffer_eligible = bit_depth == 8 && interlace == PNG_INTERLACE_NONE && !has_trns
+                               && (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA
+                                   || color_type == PNG_COLOR_TYPE_RGB || color_type == PNG_COLOR_TYPE_RGB_ALPHA);
     if (png_get_rowbytes(d->png, d->info) != (size_t)width * (size_t)d->channels) {
         ic_status_set(status, IC_UNSUPPORTED, "unexpected row layout after expansion");
         png_destroy_read_struct(&d->png, &d->info, NULL);
@@ -184,9 +191,24 @@ ic_png_decoder *ic_png_open(const uint8_t *data, size_t size, uint32_t max_side,
     return d;
 }
 
-int ic_png_read(ic_png_decoder *d, uint8_t *pixels, size_t stride, ic_status *status) {
+int ic_png_read(ic_png_decoder *d, uint8_t *pixels, size_t stride, int reader, int *read_whole, ic_status *status) {
     ic_status_set(status, IC_OK, "");
+    if (read_whole) *read_whole = 0;
     d->status = status;
+    // png_read_info stopped right after the first IDAT's length and type, so
+    // d->position is where its data starts. A declined file is read by libpng
+    // from that same position, as if the whole-buffer reader had not looked.
+    if (reader != IC_PNG_READER_LIBPNG && d->whole_buffer_eligible) {
+        ic_png_whole_buffer_input input = {
+            .data = d->data, .size = d->size, .idat_data_offset = d->position,
+            .width = d->width, .height = d->height, .channels = d->channels,
+            .max_chunk_bytes = d->max_chunk_bytes, .simd = reader == IC_PNG_READER_WHOLE_BUFFER_SIMD,
+        };
+        if (ic_png_whole_buffer_read(&input, pixels, stride) == IC_PNG_WHOLE_BUFFER_DONE) {
+            if (read_whole) *read_whole = 1;
+            return IC_OK;
+        }
+    }
     png_bytep *volatile rows = malloc(sizeof(png_bytep) * (d->height ? d->height : 1));
     if (!rows) { ic_status_set(status, IC_NO_MEMORY, "out of memory for row pointers"); return IC_NO_MEMORY; }
     if (setjmp(png_jmpbuf(d->png))) {

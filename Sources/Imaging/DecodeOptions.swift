@@ -65,6 +65,17 @@ public enum JPEGShrink: Int, Sendable, CaseIterable {
     case eighth = 8
 }
 
+/// Who reads a PNG's image data. Both give the same pixels and the same verdicts.
+public enum PNGReader: String, Sendable, CaseIterable {
+    /// The whole-buffer reader for plain files (8-bit gray, gray+alpha, RGB or
+    /// RGBA, not interlaced, no tRNS): the IDAT data inflated in one libdeflate
+    /// call and unfiltered by the `kernelPath` kernels. It declines every file it
+    /// is not sure of (CRC, inflate or layout doubts), and libpng reads those.
+    case automatic
+    /// libpng for every file: the reference the whole-buffer reader is tested against.
+    case libpng
+}
+
 /// How to decode.
 public struct DecodeOptions: Sendable, Equatable {
     public var limits: DecodeLimits
@@ -80,6 +91,11 @@ public struct DecodeOptions: Sendable, Equatable {
     /// Colour management: raw samples (the default, a codec's view), or
     /// converted to sRGB through the embedded profile (what pipelines use).
     public var colorHandling: ColorHandling
+    /// Who reads PNG image data (`automatic`: the whole-buffer reader where it applies).
+    public var pngReader: PNGReader
+    /// The kernels of the decoders' own pixel loops (PNG unfiltering); every
+    /// path gives the same bytes, and a path the CPU lacks is an error.
+    public var kernelPath: KernelPath
 
     public init(
         limits: DecodeLimits = .default,
@@ -87,8 +103,12 @@ public struct DecodeOptions: Sendable, Equatable {
         jpegShrink: JPEGShrink = .none,
         firstFrameOnly: Bool = false,
         keepColorProfile: Bool = true,
-        colorHandling: ColorHandling = .asStored
+        colorHandling: ColorHandling = .asStored,
+        pngReader: PNGReader = .automatic,
+        kernelPath: KernelPath = .automatic
     ) {
+        self.pngReader = pngReader
+        self.kernelPath = kernelPath
         self.colorHandling = colorHandling
         self.limits = limits
         self.applyOrientation = applyOrientation

@@ -54,7 +54,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker threads (stages that are single-threaded by nature ignore it).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Kernel path for --stage op: automatic, portable, avx2, avx512 (to compare paths side by side).",
+    @Option(help: ArgumentHelp("PNG reader for --stage decode: automatic (whole-buffer where it applies) or libpng.",
+                               visibility: .hidden))
+    var pngReader: PNGReader = .automatic
+
+    @Option(help: ArgumentHelp("Kernel path for --stage op and decode: automatic, portable, avx2, avx512 (to compare paths side by side).",
                                visibility: .hidden))
     var kernelPath: KernelPath = .automatic
 
@@ -86,7 +90,9 @@ struct BenchCommand: ParsableCommand {
         var prepare: () -> Void = {}
         switch stage {
         case .decode:
-            let options = DecodeOptions(jpegShrink: JPEGShrink(rawValue: shrink)!, keepColorProfile: false)
+            guard kernelPath.isSupported else { throw ValidationError("this CPU cannot run kernel path \(kernelPath.rawValue)") }
+            let options = DecodeOptions(jpegShrink: JPEGShrink(rawValue: shrink)!, keepColorProfile: false,
+                                        pngReader: pngReader, kernelPath: kernelPath)
             task = { () throws(ImagingError) in _ = try ImageDecoder.decode(bytes, options: options) }
         case .encode:
             let image = try decodedOrExit(bytes)
@@ -177,6 +183,7 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension KernelPath: ExpressibleByArgument {}
+extension PNGReader: ExpressibleByArgument {}
 
 extension ImageFormat: ExpressibleByArgument {
     public init?(argument: String) {

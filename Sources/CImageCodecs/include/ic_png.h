@@ -28,9 +28,20 @@ typedef struct {
 ic_png_decoder *ic_png_open(const uint8_t *data, size_t size, uint32_t max_side, size_t max_chunk_bytes,
                             int keep_icc, ic_png_info *info, ic_status *status);
 
+// Who reads the image data. The whole-buffer reader (libdeflate in one call,
+// then unfiltering) takes the plain 8-bit layouts and gives libpng's bytes; it
+// declines every file it is not sure of, which libpng then reads as usual.
+enum {
+    IC_PNG_READER_LIBPNG = 0,               // libpng for every file: the reference
+    IC_PNG_READER_WHOLE_BUFFER_SCALAR = 1,  // whole-buffer where it applies, scalar unfiltering
+    IC_PNG_READER_WHOLE_BUFFER_SIMD = 2,    // whole-buffer where it applies, SSSE3 unfiltering (x86-64)
+};
+
 // Decodes the image into `pixels` (height rows of `stride` bytes, `channels`
-// samples per pixel as reported by ic_png_open). Returns IC_OK or an error code.
-int ic_png_read(ic_png_decoder *decoder, uint8_t *pixels, size_t stride, ic_status *status);
+// samples per pixel as reported by ic_png_open). Returns IC_OK or an error code;
+// `read_whole` (may be NULL) says whether the whole-buffer reader decoded it.
+int ic_png_read(ic_png_decoder *decoder, uint8_t *pixels, size_t stride, int reader, int *read_whole,
+                ic_status *status);
 
 void ic_png_close(ic_png_decoder *decoder);
 

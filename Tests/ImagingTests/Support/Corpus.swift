@@ -39,6 +39,17 @@ enum Corpus {
         [UInt8](try Data(contentsOf: projectRoot.appendingPathComponent("TestImages").appendingPathComponent(name)))
     }
 
+    /// The bytes of one of the benchmark images in `../shared/bench/images/`
+    /// (a skip outside CI when they are not there, a failure in CI).
+    static func benchImage(_ name: String) throws -> [UInt8] {
+        let url = projectRoot.deletingLastPathComponent().appendingPathComponent("shared/bench/images").appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            if isCI { XCTFail("the benchmark image is missing at \(url.path)"); throw XCTSkip("bench image missing") }
+            throw XCTSkip("the benchmark images are not at \(url.path)")
+        }
+        return [UInt8](try Data(contentsOf: url))
+    }
+
     /// One row of `MANIFEST.tsv`.
     struct Entry {
         var path: String
