@@ -154,7 +154,8 @@ def goals(rows, link):
             out.append(f"- {r['task']} against {r['peer']}: {r['ratio']:.2f}, goal ≥ {shown}: met in this run.")
         else:
             short = (1 - r["ratio"] / goal) * 100
-            out.append(f"- **{r['task']} against {r['peer']}: {r['ratio']:.2f}, {short:.0f} % short of ≥ {shown}**: "
+            short_text = f"{short:.0f}" if short >= 1 else f"{short:.1f}"
+            out.append(f"- **{r['task']} against {r['peer']}: {r['ratio']:.2f}, {short_text} % short of ≥ {shown}**: "
                        f"{why} ([profile]({link}#{anchor})).")
     return "\n".join(out)
 def table(rows):
