@@ -25,7 +25,14 @@ struct ic_png_decoder {
     int channels;
     uint32_t width;
     size_t max_chunk_bytes;
-    int whole_buffer_eligible;  // 8-bit gray, gray+alpha, RGB or RGBA, not interlaced, no tRNS: nothing to expand
+    int whole_buffer_eligible;  // not interlaced, and no gray or RGB colour key: see png_whole_buffer.h
+    int color_type;
+    int bit_depth;
+    uint8_t palette[3 * 256];   // RGB triples, copied from PLTE
+    int palette_count;
+    uint8_t palette_alpha[256]; // the palette's tRNS
+    int palette_alpha_count;
+    int palette_unreadable;     // PLTE or tRNS could not be read back: libpng reads the image
 };
 
 // Maps libpng's message to our code. Truncation is known precisely from the
@@ -147,6 +154,31 @@ ic_png_decoder *ic_png_open(const uint8_t *data, size_t size, uint32_t max_side,
     png_get_IHDR(d->png, d->info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
     int has_trns = png_get_valid(d->png, d->info, PNG_INFO_tRNS) != 0;
 
+    // The palette and its alpha, for the whole-buffer reader: read before
+    // png_read_update_info, which clears the tRNS entries it expands.
+    if (color_type == PNG_COLOR_TYPE_PALETTE) {
+        png_colorp palette = NULL;
+        int count = 0;
+        if (png_get_PLTE(d->png, d->info, &palette, &count) && palette && count > 0 && count <= 256) {
+            for (int i = 0; i < count; i++) {
+                d->palette[3 * i] = palette[i].red;
+                d->palette[3 * i + 1] = palette[i].green;
+                d->palette[3 * i + 2] = palette[i].blue;
+            }
+            d->palette_count = count;
+        } else {
+            d->palette_unreadable = 1;
+        }
+        png_bytep alpha = NULL;
+        int alpha_count = 0;
+        if (has_trns && png_get_tRNS(d->png, d->info, &alpha, &alpha_count, NULL) && alpha && alpha_count > 0) {
+            if (alpha_count > 256) alpha_count = 256;
+            memcpy(d->palette_alpha, alpha, (size_t)alpha_count);
+            d->palette_alpha_count = alpha_count;
+        } else if (has_trns) {
+            d->palette_unreadable = 1;
+        }
+    }
     // Expand everything to 8-bit gray, gray+alpha, RGB or RGBA.
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(d->png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(d->png);
@@ -179,9 +211,10 @@ ic_png_decoder *ic_png_open(const uint8_t *data, size_t size, uint32_t max_side,
     d->height = height;
     d->channels = info_out->channels;
     d->max_chunk_bytes = max_chunk_bytes;
-    d->whole_buffer_eligible = bit_depth == 8 && interlace == PNG_INTERLACE_NONE && !has_trns
-                               && (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA
-                                   || color_type == PNG_COLOR_TYPE_RGB || color_type == PNG_COLOR_TYPE_RGB_ALPHA);
+    d->color_type = color_type;
+    d->bit_depth = bit_depth;
+    d->whole_buffer_eligible = interlace == PNG_INTERLACE_NONE && (!has_trns || color_type == PNG_COLOR_TYPE_PALETTE)
+                               && !d->palette_unreadable;
     if (png_get_rowbytes(d->png, d->info) != (size_t)width * (size_t)d->channels) {
         ic_status_set(status, IC_UNSUPPORTED, "unexpected row layout after expansion");
         png_destroy_read_struct(&d->png, &d->info, NULL);
@@ -201,7 +234,9 @@ int ic_png_read(ic_png_decoder *d, uint8_t *pixels, size_t stride, int reader, i
     if (reader != IC_PNG_READER_LIBPNG && d->whole_buffer_eligible) {
         ic_png_whole_buffer_input input = {
             .data = d->data, .size = d->size, .idat_data_offset = d->position,
-            .width = d->width, .height = d->height, .channels = d->channels,
+            .width = d->width, .height = d->height, .color_type = d->color_type, .bit_depth = d->bit_depth,
+            .channels = d->channels, .palette = d->palette, .palette_count = d->palette_count,
+            .palette_alpha = d->palette_alpha, .palette_alpha_count = d->palette_alpha_count,
             .max_chunk_bytes = d->max_chunk_bytes, .simd = reader == IC_PNG_READER_WHOLE_BUFFER_SIMD,
         };
         if (ic_png_whole_buffer_read(&input, pixels, stride) == IC_PNG_WHOLE_BUFFER_DONE) {

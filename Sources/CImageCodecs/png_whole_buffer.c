@@ -57,8 +57,8 @@ static int crc_matches(const chunk *c) {
 
 // The largest IDAT chunk libpng 1.6 accepts for this image without a user
 // limit (its png_check_chunk_length): the raw size plus deflate's overhead.
-static size_t idat_chunk_limit(uint32_t width, uint32_t height, int channels) {
-    size_t row_factor = (size_t)width * (size_t)channels + 1;
+static size_t idat_chunk_limit(uint32_t width, uint32_t height, int stored_channels, int bit_depth) {
+    size_t row_factor = (size_t)width * (size_t)stored_channels * (bit_depth > 8 ? 2 : 1) + 1;
     size_t limit;
     if (height > 0xffffffffu / row_factor) return 0x7fffffffu;
     limit = (size_t)height * row_factor;
@@ -199,7 +199,7 @@ static IC_SSSE3 void unfilter_row_sse(int filter, const uint8_t *raw, const uint
 
 static void unfilter_row(int filter, const uint8_t *raw, const uint8_t *up, uint8_t *out, size_t n, int bpp, int simd) {
 #if defined(__x86_64__)
-    if (simd && bpp >= 3) {
+    if (simd && (bpp == 3 || bpp == 4)) {
         unfilter_row_sse(filter, raw, up, out, n, bpp);
         return;
     }
@@ -209,18 +209,87 @@ static void unfilter_row(int filter, const uint8_t *raw, const uint8_t *up, uint
     unfilter_row_scalar(filter, raw, up, out, n, bpp);
 }
 
+// -------------------------------------------------------- libpng's expansions
+// What png_set_palette_to_rgb, png_set_tRNS_to_alpha (palettes only here),
+// png_set_expand_gray_1_2_4_to_8 and png_set_strip_16 do to an unfiltered row.
+
+static int stored_channels_of(int color_type) {
+    switch (color_type) {
+    case 0: return 1;
+    case 2: return 3;
+    case 3: return 1;
+    case 4: return 2;
+    case 6: return 4;
+    default: return 0;
+    }
+}
+
+// The x-th sample of a row packed `bits` (1, 2 or 4) to a byte, first sample in the high bits.
+static unsigned packed_sample(const uint8_t *row, uint32_t x, int bits) {
+    size_t bit = (size_t)x * (size_t)bits;
+    unsigned shift = 8u - (unsigned)bits - (unsigned)(bit & 7);
+    return (row[bit >> 3] >> shift) & ((1u << bits) - 1u);
+}
+
+// Returns 0 for a palette index past the palette (libpng would draw it black
+// and warn; that is left to it).
+static int expand_row(const ic_png_whole_buffer_input *in, const uint8_t *row, uint8_t *out) {
+    const uint32_t width = in->width;
+    if (in->color_type == 3) {
+        for (uint32_t x = 0; x < width; x++) {
+            unsigned index = in->bit_depth == 8 ? row[x] : packed_sample(row, x, in->bit_depth);
+            if ((int)index >= in->palette_count) return 0;
+            const uint8_t *rgb = in->palette + 3 * (size_t)index;
+            out[0] = rgb[0];
+            out[1] = rgb[1];
+            out[2] = rgb[2];
+            if (in->channels == 4) {
+                out[3] = (int)index < in->palette_alpha_count ? in->palette_alpha[index] : 255;
+                out += 4;
+            } else {
+                out += 3;
+            }
+        }
+        return 1;
+    }
+    if (in->bit_depth == 16) {
+        const size_t samples = (size_t)width * (size_t)in->channels;
+        for (size_t i = 0; i < samples; i++) out[i] = row[2 * i];
+        return 1;
+    }
+    // 1, 2 or 4-bit gray, scaled so the largest value is 255.
+    const unsigned scale = in->bit_depth == 1 ? 255u : in->bit_depth == 2 ? 85u : 17u;
+    for (uint32_t x = 0; x < width; x++) out[x] = (uint8_t)(packed_sample(row, x, in->bit_depth) * scale);
+    return 1;
+}
+
 // ------------------------------------------------------------------- reading
 
 int ic_png_whole_buffer_read(const ic_png_whole_buffer_input *in, uint8_t *pixels, size_t stride) {
-    if (in->channels < 1 || in->channels > 4 || in->width == 0 || in->height == 0) return DECLINE;
+    const int stored_channels = stored_channels_of(in->color_type);
+    const int depth = in->bit_depth;
+    if (stored_channels == 0 || in->width == 0 || in->height == 0) return DECLINE;
+    if (!(depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16)) return DECLINE;
+    if (depth < 8 && stored_channels != 1) return DECLINE;
+    if (in->color_type == 3 && (depth == 16 || in->palette == NULL || in->palette_count < 1 || in->palette_count > 256))
+        return DECLINE;
+    // The layout libpng's own expansions give, which the caller allocated for.
+    const int expected_channels = in->color_type == 3 ? (in->palette_alpha_count > 0 ? 4 : 3) : stored_channels;
+    if (in->channels != expected_channels) return DECLINE;
     if (in->idat_data_offset < 8 || in->idat_data_offset > in->size) return DECLINE;
-    const size_t row_bytes = (size_t)in->width * (size_t)in->channels;
+    const size_t row_bytes = (size_t)in->width * (size_t)in->channels;  // one output row
     if (stride < row_bytes) return DECLINE;
+    // The stored row, what the filters work on, and their unit: the bytes of a pixel (at least one).
+    const size_t bits_per_pixel = (size_t)stored_channels * (size_t)depth;
+    const size_t raw_row_bytes = ((size_t)in->width * bits_per_pixel + 7) / 8;
+    const int filter_unit = bits_per_pixel >= 8 ? (int)(bits_per_pixel / 8) : 1;
+    // 8-bit gray, gray+alpha, RGB and RGBA are unfiltered straight into the output.
+    const int direct = depth == 8 && in->color_type != 3;
 
     // 1. The IDAT run: consecutive IDAT chunks, each with its CRC, then only
     //    ancillary chunks (which libpng skips, whatever their CRC) up to IEND.
     size_t position = in->idat_data_offset - 8;
-    const size_t idat_limit = idat_chunk_limit(in->width, in->height, in->channels);
+    const size_t idat_limit = idat_chunk_limit(in->width, in->height, stored_channels, depth);
     size_t idat_total = 0, idat_count = 0;
     const uint8_t *single_idat = NULL;
     size_t first_idat = position;
@@ -265,9 +334,9 @@ int ic_png_whole_buffer_read(const ic_png_whole_buffer_input *in, uint8_t *pixel
     int result = DECLINE;
     uint8_t *filtered = NULL;
     struct libdeflate_decompressor *inflater = NULL;
-    const size_t filtered_bytes = (row_bytes + 1) * (size_t)in->height;
+    const size_t filtered_bytes = (raw_row_bytes + 1) * (size_t)in->height;
     if (idat_total < 2 || stream[0] != 0x78) goto done;
-    if (filtered_bytes / (row_bytes + 1) != in->height) goto done;
+    if (filtered_bytes / (raw_row_bytes + 1) != in->height) goto done;
     filtered = malloc(filtered_bytes + 4); // + 4: see load_pixel
     inflater = libdeflate_alloc_decompressor();
     if (!filtered || !inflater) goto done;
@@ -278,19 +347,34 @@ int ic_png_whole_buffer_read(const ic_png_whole_buffer_input *in, uint8_t *pixel
     // (extra data, a short stream, a bad Adler-32) goes to libpng's judgement.
     if (inflated != LIBDEFLATE_SUCCESS || consumed != idat_total || produced != filtered_bytes) goto done;
 
-    // 3. The rows, each unfiltered against the row above it as unfiltered.
-    uint8_t *zeros = calloc(row_bytes + 4, 1); // the row above the first (+ 4: see load_pixel)
-    if (!zeros) goto done;
+    // 3. The rows, each unfiltered against the row above it as unfiltered;
+    //    then, unless the unfiltered row is the output row, expanded into it.
+    //    Two stored rows (+ 4: see load_pixel): the one above and this one.
+    uint8_t *rows = calloc(2, raw_row_bytes + 4);
+    if (!rows) goto done;
+    uint8_t *above = rows, *current = rows + raw_row_bytes + 4;
     for (uint32_t y = 0; y < in->height; y++) {
-        const uint8_t *row = filtered + (size_t)y * (row_bytes + 1);
-        const uint8_t *above = y > 0 ? pixels + (size_t)(y - 1) * stride : zeros;
+        const uint8_t *row = filtered + (size_t)y * (raw_row_bytes + 1);
+        uint8_t *out = pixels + (size_t)y * stride;
         if (row[0] > 4) {
-            free(zeros);
+            free(rows);
             goto done;
         }
-        unfilter_row(row[0], row + 1, above, pixels + (size_t)y * stride, row_bytes, in->channels, in->simd);
+        if (direct) {
+            const uint8_t *up = y > 0 ? pixels + (size_t)(y - 1) * stride : above; // `above` is zeros here
+            unfilter_row(row[0], row + 1, up, out, raw_row_bytes, filter_unit, in->simd);
+            continue;
+        }
+        unfilter_row(row[0], row + 1, above, current, raw_row_bytes, filter_unit, in->simd);
+        if (!expand_row(in, current, out)) {
+            free(rows);
+            goto done;
+        }
+        uint8_t *swap = above;
+        above = current;
+        current = swap;
     }
-    free(zeros);
+    free(rows);
     result = IC_PNG_WHOLE_BUFFER_DONE;
 
 done:

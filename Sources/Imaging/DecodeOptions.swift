@@ -65,12 +65,16 @@ public enum JPEGShrink: Int, Sendable, CaseIterable {
     case eighth = 8
 }
 
-/// Who reads a PNG's image data. Both give the same pixels and the same verdicts.
+/// Who reads a PNG's image data. Both give the same pixels, and the same
+/// verdict on every file but one kind (see `automatic`).
 public enum PNGReader: String, Sendable, CaseIterable {
-    /// The whole-buffer reader for plain files (8-bit gray, gray+alpha, RGB or
-    /// RGBA, not interlaced, no tRNS): the IDAT data inflated in one libdeflate
-    /// call and unfiltered by the `kernelPath` kernels. It declines every file it
-    /// is not sure of (CRC, inflate or layout doubts), and libpng reads those.
+    /// The whole-buffer reader for every file that is not interlaced and has no
+    /// gray or RGB colour key: the IDAT data inflated in one libdeflate call,
+    /// unfiltered by the `kernelPath` kernels, then expanded as libpng would
+    /// (palettes, 1/2/4-bit gray, 16-bit samples). It declines every file it is
+    /// not sure of (CRC, inflate or layout doubts), and libpng reads those. The
+    /// one difference: libdeflate accepts, safely and on purpose, a few malformed
+    /// deflate streams zlib refuses; such a file decodes when its Adler-32 matches.
     case automatic
     /// libpng for every file: the reference the whole-buffer reader is tested against.
     case libpng

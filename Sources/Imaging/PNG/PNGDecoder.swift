@@ -3,9 +3,10 @@ import CPNG
 
 /// PNG decoding through libpng: every colour type and bit depth, palettes with
 /// tRNS, gray/RGB colour keys and Adam7, expanded to 8-bit gray, gray+alpha,
-/// RGB or RGBA. An APNG decodes to its default image. Plain 8-bit files have
-/// their image data read by the whole-buffer reader instead (`PNGReader`),
-/// with libpng still reading every chunk before the first IDAT.
+/// RGB or RGBA. An APNG decodes to its default image. Files that are not
+/// interlaced and have no gray or RGB colour key have their image data read by
+/// the whole-buffer reader instead (`PNGReader`), with libpng still reading
+/// every chunk before the first IDAT.
 enum PNGDecoder {
     static func probe(_ data: UnsafeRawBufferPointer, limits: DecodeLimits) throws(ImagingError) -> ImageInfo {
         let decoder = try Handle(data, limits: limits, keepColorProfile: false)

@@ -8,11 +8,22 @@ struct HandMadePNG {
 
     var width: Int
     var height: Int
-    var channels: Int
-    /// The unfiltered samples, row after row.
+    /// PNG colour type and bit depth, as stored.
+    var colorType: UInt8
+    var bitDepth: Int
+    /// The unfiltered stored rows, one after the other: 8-bit samples, 16-bit
+    /// ones big-endian, or 1/2/4-bit samples packed from the high bit.
     var pixels: [UInt8]
     /// The filter type of each row (0 None ... 4 Paeth).
     var filters: [UInt8]
+    /// Chunks written between IHDR and the image data (PLTE, tRNS...).
+    var chunksBeforeImageData: [(type: String, body: [UInt8])] = []
+
+    static func storedChannels(colorType: UInt8) -> Int { [1, 0, 3, 1, 2, 0, 4][Int(colorType)] }
+    /// The bytes of one stored row.
+    var rowBytes: Int { (width * Self.storedChannels(colorType: colorType) * bitDepth + 7) / 8 }
+    /// What the filters take as "the pixel to the left": a pixel's bytes, at least one.
+    var filterUnit: Int { max(1, Self.storedChannels(colorType: colorType) * bitDepth / 8) }
 
     /// The zlib header's first byte: 0x78 declares a 32 KB window.
     var zlibCMF: UInt8 = 0x78
@@ -28,17 +39,24 @@ struct HandMadePNG {
     var breakIDATCRC = false
     var leaveOutIEND = false
 
+    /// 8-bit gray, gray+alpha, RGB or RGBA (1 to 4 channels).
     init(width: Int, height: Int, channels: Int, pixels: [UInt8], filters: [UInt8]) {
+        self.init(width: width, height: height, colorType: Self.colorType(channels: channels), bitDepth: 8,
+                  pixels: pixels, filters: filters)
+    }
+
+    init(width: Int, height: Int, colorType: UInt8, bitDepth: Int, pixels: [UInt8], filters: [UInt8]) {
         self.width = width
         self.height = height
-        self.channels = channels
+        self.colorType = colorType
+        self.bitDepth = bitDepth
         self.pixels = pixels
         self.filters = filters
     }
 
     /// The rows filtered as `filters` says, each behind its filter byte.
     func filteredRows() -> [UInt8] {
-        let rowBytes = width * channels
+        let rowBytes = self.rowBytes, unit = filterUnit
         var out: [UInt8] = []
         out.reserveCapacity((rowBytes + 1) * height)
         for y in 0..<height {
@@ -46,9 +64,9 @@ struct HandMadePNG {
             out.append(filter)
             for x in 0..<rowBytes {
                 let value = Int(pixels[y * rowBytes + x])
-                let left = x >= channels ? Int(pixels[y * rowBytes + x - channels]) : 0
+                let left = x >= unit ? Int(pixels[y * rowBytes + x - unit]) : 0
                 let up = y > 0 ? Int(pixels[(y - 1) * rowBytes + x]) : 0
-                let upLeft = (x >= channels && y > 0) ? Int(pixels[(y - 1) * rowBytes + x - channels]) : 0
+                let upLeft = (x >= unit && y > 0) ? Int(pixels[(y - 1) * rowBytes + x - unit]) : 0
                 let predicted: Int
                 switch filter {
                 case 0: predicted = 0
@@ -89,8 +107,9 @@ struct HandMadePNG {
 
         var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         var header = Self.bigEndian(UInt32(width)) + Self.bigEndian(UInt32(height))
-        header += [8, Self.colorType(channels: channels), 0, 0, 0]
+        header += [UInt8(bitDepth), colorType, 0, 0, 0]
         file += Self.chunk("IHDR", header)
+        for extra in chunksBeforeImageData { file += Self.chunk(extra.type, extra.body) }
         let pieceSize = max(1, (zlib.count + idatChunks - 1) / idatChunks)
         var pieces: [[UInt8]] = stride(from: 0, to: zlib.count, by: pieceSize).map { Array(zlib[$0..<min($0 + pieceSize, zlib.count)]) }
         while pieces.count < idatChunks { pieces.append([]) }
