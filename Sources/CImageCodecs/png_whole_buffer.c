@@ -70,12 +70,18 @@ static size_t idat_chunk_limit(uint32_t width, uint32_t height, int stored_chann
 // --------------------------------------------------------------- unfiltering
 // The scalar reference, byte by byte as the PNG specification writes it.
 
-// p = a + b - c, so |p - a| = |b - c|, |p - b| = |a - c| and |p - c| = |(a - c) + (b - c)|:
-// no branch on the data, which keeps the scalar loop free of mispredictions.
+// p = a + b - c, so |p - a| = |b - c|, |p - b| = |a - c| and |p - c| = |(a - c) + (b - c)|.
+// Written as two conditional moves (the specification's ties: a, then b, then c),
+// so the compiler keeps the loop free of branches on the data.
 static inline uint8_t paeth_predictor(int a, int b, int c) {
     int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
-    int b_or_c = pb <= pc ? b : c;
-    return (uint8_t)(pa <= pb && pa <= pc ? a : b_or_c);
+    int predictor = a, smallest = pa;
+    if (pb < smallest) {
+        smallest = pb;
+        predictor = b;
+    }
+    if (pc < smallest) predictor = c;
+    return (uint8_t)predictor;
 }
 
 static void unfilter_row_scalar(int filter, const uint8_t *raw, const uint8_t *up, uint8_t *out, size_t n, int bpp) {
