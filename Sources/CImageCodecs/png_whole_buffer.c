@@ -138,6 +138,21 @@ static IC_SSSE3_INLINE void store_pixel(uint8_t *p, __m128i lanes16, int bpp, in
     else memcpy(p, &v, 3);
 }
 
+// Paeth's predictor for each 16-bit lane. p = a + b - c, so |p - a| = |b - c|,
+// |p - b| = |a - c| and |p - c| = |(a - c) + (b - c)|; ties prefer a, then b, then c.
+static IC_SSSE3_INLINE __m128i paeth_lanes(__m128i a, __m128i b, __m128i c) {
+    __m128i b_minus_c = _mm_sub_epi16(b, c);
+    __m128i a_minus_c = _mm_sub_epi16(a, c);
+    __m128i pa = _mm_abs_epi16(b_minus_c);
+    __m128i pb = _mm_abs_epi16(a_minus_c);
+    __m128i pc = _mm_abs_epi16(_mm_add_epi16(a_minus_c, b_minus_c));
+    __m128i smallest = _mm_min_epi16(pc, _mm_min_epi16(pa, pb));
+    __m128i take_b = _mm_cmpeq_epi16(smallest, pb);
+    __m128i take_a = _mm_cmpeq_epi16(smallest, pa);
+    __m128i predictor = _mm_or_si128(_mm_and_si128(take_b, b), _mm_andnot_si128(take_b, c));
+    return _mm_or_si128(_mm_and_si128(take_a, a), _mm_andnot_si128(take_a, predictor));
+}
+
 static IC_SSSE3 void unfilter_up_sse(const uint8_t *raw, const uint8_t *up, uint8_t *out, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -177,18 +192,7 @@ static IC_SSSE3_INLINE void unfilter_row_sse_bpp(int filter, const uint8_t *raw,
     default:
         for (i = 0; i < n; i += (size_t)bpp) {
             __m128i b = load_pixel(up + i);
-            // p = a + b - c, so |p - a| = |b - c|, |p - b| = |a - c| and |p - c| = |(a - c) + (b - c)|.
-            __m128i b_minus_c = _mm_sub_epi16(b, c);
-            __m128i a_minus_c = _mm_sub_epi16(a, c);
-            __m128i pa = _mm_abs_epi16(b_minus_c);
-            __m128i pb = _mm_abs_epi16(a_minus_c);
-            __m128i pc = _mm_abs_epi16(_mm_add_epi16(a_minus_c, b_minus_c));
-            __m128i smallest = _mm_min_epi16(pc, _mm_min_epi16(pa, pb));
-            // The specification's order of preference on ties: a, then b, then c.
-            __m128i take_b = _mm_cmpeq_epi16(smallest, pb);
-            __m128i take_a = _mm_cmpeq_epi16(smallest, pa);
-            __m128i predictor = _mm_or_si128(_mm_and_si128(take_b, b), _mm_andnot_si128(take_b, c));
-            predictor = _mm_or_si128(_mm_and_si128(take_a, a), _mm_andnot_si128(take_a, predictor));
+            __m128i predictor = paeth_lanes(a, b, c);
             c = b;
             a = _mm_and_si128(_mm_add_epi16(load_pixel(raw + i), predictor), low_byte);
             store_pixel(out + i, a, bpp, i + (size_t)bpp >= n);
@@ -196,6 +200,41 @@ static IC_SSSE3_INLINE void unfilter_row_sse_bpp(int filter, const uint8_t *raw,
         return;
     }
 }
+
+// Two Paeth rows at once, the lower one a pixel behind: its pixel i - 1 needs
+// the upper row's pixels i - 1 and i - 2, which were just computed and are
+// still in registers. Each row's chain waits on its own left neighbour, so
+// the two chains overlap and the pair costs little more than one row.
+static IC_SSSE3_INLINE void unfilter_paeth_pair_bpp(const uint8_t *raw0, const uint8_t *raw1, const uint8_t *up,
+                                                    uint8_t *out0, uint8_t *out1, size_t n, int bpp) {
+    const __m128i low_byte = _mm_set1_epi16(0xff);
+    __m128i a0 = _mm_setzero_si128(), c0 = a0; // upper row: left, upper-left
+    __m128i a1 = a0, c1 = a0;                  // lower row: left, upper-left
+    for (size_t i = 0; i < n; i += (size_t)bpp) {
+        __m128i b0 = load_pixel(up + i);
+        __m128i upper = _mm_and_si128(_mm_add_epi16(load_pixel(raw0 + i), paeth_lanes(a0, b0, c0)), low_byte);
+        store_pixel(out0 + i, upper, bpp, i + (size_t)bpp >= n);
+        c0 = b0;
+        if (i > 0) { // the lower row's pixel i - 1: above it is the upper row's previous pixel, a0
+            const size_t j = i - (size_t)bpp;
+            __m128i lower = _mm_and_si128(_mm_add_epi16(load_pixel(raw1 + j), paeth_lanes(a1, a0, c1)), low_byte);
+            store_pixel(out1 + j, lower, bpp, 0);
+            c1 = a0;
+            a1 = lower;
+        }
+        a0 = upper;
+    }
+    const size_t last = n - (size_t)bpp;
+    __m128i lower = _mm_and_si128(_mm_add_epi16(load_pixel(raw1 + last), paeth_lanes(a1, a0, c1)), low_byte);
+    store_pixel(out1 + last, lower, bpp, 1);
+}
+
+static IC_SSSE3 void unfilter_paeth_pair_sse(const uint8_t *raw0, const uint8_t *raw1, const uint8_t *up,
+                                             uint8_t *out0, uint8_t *out1, size_t n, int bpp) {
+    if (bpp == 4) unfilter_paeth_pair_bpp(raw0, raw1, up, out0, out1, n, 4);
+    else unfilter_paeth_pair_bpp(raw0, raw1, up, out0, out1, n, 3);
+}
+
 // The pixel loops with the pixel size a constant, so each load and store is one move.
 static IC_SSSE3 void unfilter_row_sse(int filter, const uint8_t *raw, const uint8_t *up, uint8_t *out, size_t n, int bpp) {
     if (bpp == 4) unfilter_row_sse_bpp(filter, raw, up, out, n, 4);
@@ -368,6 +407,14 @@ int ic_png_whole_buffer_read(const ic_png_whole_buffer_input *in, uint8_t *pixel
         }
         if (direct) {
             const uint8_t *up = y > 0 ? pixels + (size_t)(y - 1) * stride : above; // `above` is zeros here
+#if defined(__x86_64__)
+            const uint8_t *next = row + raw_row_bytes + 1;
+            if (in->simd && (filter_unit == 3 || filter_unit == 4) && row[0] == 4 && y + 1 < in->height && next[0] == 4) {
+                unfilter_paeth_pair_sse(row + 1, next + 1, up, out, out + stride, raw_row_bytes, filter_unit);
+                y++;
+                continue;
+            }
+#endif
             unfilter_row(row[0], row + 1, up, out, raw_row_bytes, filter_unit, in->simd);
             continue;
         }

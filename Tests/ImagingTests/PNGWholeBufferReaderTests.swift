@@ -198,6 +198,28 @@ final class PNGWholeBufferReaderTests: XCTestCase {
         XCTAssertTrue(outcomes.allSatisfy { $0 == outcomes[0] })
     }
 
+    func testRunsOfPaethRowsTakenTwoAtATimeGiveLibpngsPixels() {
+        // The SIMD path unfilters two consecutive Paeth rows together (3- and 4-byte pixels); odd
+        // heights leave a last row alone, and a Paeth row after another filter starts a new pair.
+        for channels in [3, 4] {
+            for width in [1, 2, 3, 17, 257] {
+                for height in [1, 2, 3, 8] {
+                    for smooth in [false, true] {
+                        var png = Self.sample(width: width, height: height, channels: channels, seed: UInt64(width * height), smooth: smooth)
+                        png.filters = (0..<height).map { $0 == 2 ? 1 : 4 } // Paeth everywhere but the third row
+                        let what = "\(channels) channels, \(width)x\(height) Paeth rows\(smooth ? ", smooth" : "")"
+                        XCTAssertTrue(Self.assertReadersAgree(png.bytes(), what), "\(what): should be read whole")
+                        if case .pixels(_, _, _, let bytes, _) = Self.decode(png.bytes(), DecodeOptions()).0 {
+                            XCTAssertEqual(bytes, png.pixels, what)
+                        } else {
+                            XCTFail(what)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testManyIDATChunksAndAncillaryChunksAfterThemAreStillReadWhole() {
         var png = Self.sample(width: 40, height: 30, channels: 4, seed: 7)
         png.idatChunks = 9
