@@ -224,7 +224,8 @@ ic_png_decoder *ic_png_open(const uint8_t *data, size_t size, uint32_t max_side,
     return d;
 }
 
-int ic_png_read(ic_png_decoder *d, uint8_t *pixels, size_t stride, int reader, int *read_whole, ic_status *status) {
+int ic_png_read(ic_png_decoder *d, uint8_t *pixels, size_t stride, int reader, size_t max_scratch_bytes, int *read_whole,
+                ic_status *status) {
     ic_status_set(status, IC_OK, "");
     if (read_whole) *read_whole = 0;
     d->status = status;
@@ -237,7 +238,8 @@ int ic_png_read(ic_png_decoder *d, uint8_t *pixels, size_t stride, int reader, i
             .width = d->width, .height = d->height, .color_type = d->color_type, .bit_depth = d->bit_depth,
             .channels = d->channels, .palette = d->palette, .palette_count = d->palette_count,
             .palette_alpha = d->palette_alpha, .palette_alpha_count = d->palette_alpha_count,
-            .max_chunk_bytes = d->max_chunk_bytes, .simd = reader == IC_PNG_READER_WHOLE_BUFFER_SIMD,
+            .max_chunk_bytes = d->max_chunk_bytes, .max_scratch_bytes = max_scratch_bytes,
+            .simd = reader == IC_PNG_READER_WHOLE_BUFFER_SIMD,
         };
         if (ic_png_whole_buffer_read(&input, pixels, stride) == IC_PNG_WHOLE_BUFFER_DONE) {
             if (read_whole) *read_whole = 1;

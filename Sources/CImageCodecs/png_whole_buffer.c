@@ -363,6 +363,15 @@ int ic_png_whole_buffer_read(const ic_png_whole_buffer_input *in, uint8_t *pixel
 
     // 2. The zlib stream, whole. Only a 32 KB window (CMF 0x78): zlib refuses a
     //    distance beyond a smaller declared window, and libdeflate does not look.
+    //    The buffers are bounded before anything is allocated: image data much
+    //    larger than the rows it inflates to (no encoder writes that; a stored
+    //    stream adds 5 bytes in 65535), or buffers over the caller's limit, are
+    //    left to libpng, which reads row by row.
+    const size_t filtered_bytes = (raw_row_bytes + 1) * (size_t)in->height;
+    if (filtered_bytes / (raw_row_bytes + 1) != in->height) return DECLINE;
+    if (idat_total > filtered_bytes + filtered_bytes / 1024 + 1024) return DECLINE;
+    const size_t scratch_bytes = filtered_bytes + 4 + (idat_count > 1 ? idat_total : 0) + 2 * (raw_row_bytes + 4);
+    if (in->max_scratch_bytes != 0 && scratch_bytes > in->max_scratch_bytes) return DECLINE;
     uint8_t *joined = NULL;
     const uint8_t *stream = single_idat;
     if (idat_count > 1) {
@@ -379,9 +388,7 @@ int ic_png_whole_buffer_read(const ic_png_whole_buffer_input *in, uint8_t *pixel
     int result = DECLINE;
     uint8_t *filtered = NULL;
     struct libdeflate_decompressor *inflater = NULL;
-    const size_t filtered_bytes = (raw_row_bytes + 1) * (size_t)in->height;
     if (idat_total < 2 || stream[0] != 0x78) goto done;
-    if (filtered_bytes / (raw_row_bytes + 1) != in->height) goto done;
     filtered = malloc(filtered_bytes + 4); // + 4: see load_pixel
     inflater = libdeflate_alloc_decompressor();
     if (!filtered || !inflater) goto done;

@@ -35,6 +35,7 @@ typedef struct {
     const uint8_t *palette_alpha;  // the palette's tRNS: alpha of the first palette_alpha_count entries
     int palette_alpha_count;
     size_t max_chunk_bytes;   // png_set_chunk_malloc_max's limit (0: none), which libpng applies to every chunk
+    size_t max_scratch_bytes; // most memory the reader may take beside `pixels`; over it, it declines
     int simd;                 // 1: the SSSE3 unfilter kernels (x86-64); 0: the scalar reference
 } ic_png_whole_buffer_input;
 

@@ -15,6 +15,11 @@ public struct DecodeLimits: Sendable, Equatable {
     public var maxInputBytes: Int
     /// Largest single ancillary chunk / marker payload a decoder may buffer (ICC, text, EXIF).
     public var maxMetadataBytes: Int
+    /// Most memory PNG's whole-buffer reader may take beside the output (the
+    /// inflated rows, and the joined image data when it is split over several
+    /// IDAT chunks). A larger image is read by libpng, row by row, which needs
+    /// no such buffer. Default 64 MiB: about 16 MP of RGBA.
+    public var maxPNGWholeBufferBytes: Int
 
     public init(
         maxPixels: Int = 100_000_000,
@@ -22,8 +27,10 @@ public struct DecodeLimits: Sendable, Equatable {
         maxFrames: Int = 2_000,
         maxTotalFramePixels: Int = 200_000_000,
         maxInputBytes: Int = 256 << 20,
-        maxMetadataBytes: Int = 8 << 20
+        maxMetadataBytes: Int = 8 << 20,
+        maxPNGWholeBufferBytes: Int = 64 << 20
     ) {
+        self.maxPNGWholeBufferBytes = maxPNGWholeBufferBytes
         self.maxPixels = maxPixels
         self.maxDimension = maxDimension
         self.maxFrames = maxFrames

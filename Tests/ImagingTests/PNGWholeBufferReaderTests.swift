@@ -307,6 +307,22 @@ final class PNGWholeBufferReaderTests: XCTestCase {
         XCTAssertFalse(readWhole)
     }
 
+    func testAnImageWhoseBuffersWouldPassTheMemoryLimitIsReadRowByRowByLibpng() {
+        // 40x30 RGBA in 9 IDATs: 30 x 161 inflated bytes plus the joined data (about 4.9 KB).
+        var png = Self.sample(width: 40, height: 30, channels: 4, seed: 13)
+        png.idatChunks = 9
+        let bytes = png.bytes()
+        let (reference, _) = Self.decode(bytes, DecodeOptions(pngReader: .libpng))
+        let roomy = DecodeOptions(limits: DecodeLimits(maxPNGWholeBufferBytes: 64 << 10))
+        let tight = DecodeOptions(limits: DecodeLimits(maxPNGWholeBufferBytes: 4096))
+        let (wide, readWideWhole) = Self.decode(bytes, roomy)
+        let (narrow, readNarrowWhole) = Self.decode(bytes, tight)
+        XCTAssertTrue(readWideWhole, "within the limit the whole-buffer reader reads it")
+        XCTAssertFalse(readNarrowWhole, "over the limit libpng reads it, with no image-sized buffer")
+        XCTAssertEqual(wide, reference)
+        XCTAssertEqual(narrow, reference)
+    }
+
     func testAForcedKernelPathTheCPULacksIsAnError() {
         guard let missing = KernelPath.allCases.first(where: { !$0.isSupported }) else { return }
         let png = Self.sample(width: 4, height: 4, channels: 4, seed: 11).bytes()

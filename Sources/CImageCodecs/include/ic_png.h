@@ -38,10 +38,11 @@ enum {
 };
 
 // Decodes the image into `pixels` (height rows of `stride` bytes, `channels`
-// samples per pixel as reported by ic_png_open). Returns IC_OK or an error code;
-// `read_whole` (may be NULL) says whether the whole-buffer reader decoded it.
-int ic_png_read(ic_png_decoder *decoder, uint8_t *pixels, size_t stride, int reader, int *read_whole,
-                ic_status *status);
+// samples per pixel as reported by ic_png_open). Returns IC_OK or an error code.
+// `max_scratch_bytes` bounds what the whole-buffer reader may allocate beside
+// `pixels` (0: no bound); `read_whole` (may be NULL) says whether it decoded it.
+int ic_png_read(ic_png_decoder *decoder, uint8_t *pixels, size_t stride, int reader, size_t max_scratch_bytes,
+                int *read_whole, ic_status *status);
 
 void ic_png_close(ic_png_decoder *decoder);
 

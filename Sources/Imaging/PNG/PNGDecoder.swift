@@ -36,7 +36,8 @@ enum PNGDecoder {
         let pixels = try PixelBuffer(width: Int(info.width), height: Int(info.height), layout: layout) { (raw) throws(ImagingError) in
             var status = ic_status()
             let result = ic_png_read(decoder.pointer, raw.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                     Int(info.width) * layout.channels, reader, &readWhole, &status)
+                                     Int(info.width) * layout.channels, reader,
+                                     max(1, options.limits.maxPNGWholeBufferBytes), &readWhole, &status)
             if result != IC_OK { throw ImagingError(status: status, format: .png) }
         }
         return (Image(pixels: pixels, colorProfile: profile, sourceFormat: .png), readWhole != 0)
