@@ -12,8 +12,8 @@ import Synchronization
 /// before the Nth write instead: after the action the write records (an API
 /// call that made something), before the record. Without either variable the
 /// journal is used as it is.
-final class KillPointJournal: JobStore {
-    let inner: any JournalStore
+final class KillPointJournal: ForwardingJobStore {
+    let inner: any JobStore
     let killAt: Int
     /// Whether the process dies before the write `killAt` rather than after it.
     let beforeTheWrite: Bool
@@ -44,10 +44,6 @@ final class KillPointJournal: JobStore {
         if writes.add(1, ordering: .sequentiallyConsistent).newValue == killAt { kill(getpid(), SIGKILL) }
     }
 
-    func beginRun() async throws(JournalError) -> RunLease { try await inner.beginRun() }
-    func heartbeat(_ lease: RunLease) async throws(JournalError) { try await inner.heartbeat(lease) }
-    func endRun(_ lease: RunLease, as end: RunEnd) async throws(JournalError) { try await inner.endRun(lease, as: end) }
-    func bind(to target: APITarget) async throws(JournalError) { try await inner.bind(to: target) }
     func plan(_ plan: JobPlan) async throws(JournalError) -> PlanOutcome {
         writing()
         let outcome = try await inner.plan(plan)
@@ -75,13 +71,4 @@ final class KillPointJournal: JobStore {
         wrote()
         return value
     }
-    func boundTarget() async throws(JournalError) -> APITarget? { try await inner.boundTarget() }
-    func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claim(keys, for: lease) }
-    func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claimNext(limit: limit, for: lease) }
-    func release(_ claim: JobClaim) async throws(JournalError) { try await inner.release(claim) }
-    func job(key: String) async throws(JournalError) -> JournalJob? { try await inner.job(key: key) }
-    func incompleteJobs() async throws(JournalError) -> [JournalJob] { try await inner.incompleteJobs() }
-    func status(batch: String?) async throws(JournalError) -> JournalStatus { try await inner.status(batch: batch) }
-    func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] { try await inner.allAssets(batch: batch) }
-    func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] { try await inner.abandonedAssets() }
 }

@@ -331,8 +331,8 @@ final class LockedBox<Value>: @unchecked Sendable {
 
 /// A journal whose writes fail from the Nth on, as on a full disk (a fake for
 /// the runner's reaction; the storage itself is the real SQLite journal).
-final class FailingJournal: JobStore, @unchecked Sendable {
-    let inner: SQLiteJournal
+final class FailingJournal: ForwardingJobStore, @unchecked Sendable {
+    let inner: any JobStore
     let failAfterWrites: Int
     private let lock = NSLock()
     private var writes = 0
@@ -352,10 +352,6 @@ final class FailingJournal: JobStore, @unchecked Sendable {
         if failing { throw JournalError(.storage, "database or disk is full (injected)") }
     }
 
-    func beginRun() async throws(JournalError) -> RunLease { try await inner.beginRun() }
-    func heartbeat(_ lease: RunLease) async throws(JournalError) { try await inner.heartbeat(lease) }
-    func endRun(_ lease: RunLease, as end: RunEnd) async throws(JournalError) { try await inner.endRun(lease, as: end) }
-    func bind(to target: APITarget) async throws(JournalError) { try await inner.bind(to: target) }
     func plan(_ plan: JobPlan) async throws(JournalError) -> PlanOutcome {
         try write()
         return try await inner.plan(plan)
@@ -373,15 +369,6 @@ final class FailingJournal: JobStore, @unchecked Sendable {
         try write()
         return try await inner.recordHoldingLock(name, under: claim, body)
     }
-    func boundTarget() async throws(JournalError) -> APITarget? { try await inner.boundTarget() }
-    func claim(_ keys: [String], for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claim(keys, for: lease) }
-    func claimNext(limit: Int, for lease: RunLease) async throws(JournalError) -> [JobClaim] { try await inner.claimNext(limit: limit, for: lease) }
-    func release(_ claim: JobClaim) async throws(JournalError) { try await inner.release(claim) }
-    func job(key: String) async throws(JournalError) -> JournalJob? { try await inner.job(key: key) }
-    func incompleteJobs() async throws(JournalError) -> [JournalJob] { try await inner.incompleteJobs() }
-    func status(batch: String?) async throws(JournalError) -> JournalStatus { try await inner.status(batch: batch) }
-    func allAssets(batch: String?) async throws(JournalError) -> [JournalItem] { try await inner.allAssets(batch: batch) }
-    func abandonedAssets() async throws(JournalError) -> [AbandonedAsset] { try await inner.abandonedAssets() }
 }
 
 /// A value shared with a `@Sendable` hook in a test.
